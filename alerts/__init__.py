@@ -1,0 +1,1 @@
+"""Alert delivery: channels (one module each), routes, rendering and the outbox."""

@@ -1,0 +1,33 @@
+"""The console channel: messages printed on the terminal (offline use, demos)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from alerts.base import DeliveryResult, Outbound
+from alerts.render import Renderer
+
+BAR = {"yellow": "🟡", "orange": "🟠", "red": "🔴"}
+
+
+class ConsoleChannel:
+    flavour = "plain"
+
+    def __init__(self, name: str, stream: TextIO | None = None):
+        self.name = name
+        self.stream = stream
+
+    def send(self, message: Outbound, renderer: Renderer) -> DeliveryResult:
+        r = renderer.render(message.payload)
+        out = self.stream or sys.stdout
+        mark = BAR.get(message.tier or "", "ℹ")
+        lines = [f"{mark} {r.title}", r.body]
+        if r.statement:
+            lines += ["", "— 回应草稿 / draft statement —", r.statement]
+        try:
+            out.write("\n".join(lines) + "\n" + "-" * 60 + "\n")
+            out.flush()
+        except OSError as exc:
+            return DeliveryResult.temporary(f"console: {exc.strerror or exc.__class__.__name__}")
+        return DeliveryResult.success()

@@ -1,0 +1,248 @@
+"""Ingest as Scrapy item pipelines: normalise → brand match → dedupe → score → store.
+
+Spiders only parse; everything a mention goes through after that happens here.
+A bad item is dropped with a reason counted in the crawl stats under
+``repmon/dropped/<reason>``; it never stops the crawl.
+
+Every record a source hands over is counted once in ``repmon/items`` and ends as
+exactly one of ``repmon/new``, ``repmon/updated``, ``repmon/unchanged`` or
+``repmon/dropped``, so a run's figures add up.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.logformatter import LogFormatter
+
+from crawlers.context import SETTINGS_KEY, IngestContext
+from crawlers.mention import NormalMention
+from crawlers.normalise import FUTURE_SKEW, clean_text, parse_bool, parse_count, parse_time
+from monitor.db import session_scope
+from monitor.matching import match_brand
+from monitor.store import find_mention, save_mention
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 20_000  # characters kept of one post; longer ones are truncated, not dropped
+
+
+class Dropped(DropItem):
+    """An item dropped for a countable reason (a short slug such as ``no_brand``)."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        self.reason = reason
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+
+
+class QuietDropFormatter(LogFormatter):
+    """Dropped items are normal (most crawled posts match no brand): log them at DEBUG."""
+
+    def dropped(self, item: Any, exception: BaseException, response: Any, spider: Spider) -> dict:
+        entry = super().dropped(item, exception, response, spider)
+        entry["level"] = logging.DEBUG
+        # The default message includes the whole item; keep the log to the reason.
+        entry["msg"] = "Dropped: %(exception)s"
+        entry["args"] = {"exception": exception}
+        return entry
+
+
+class _Stage:
+    """Shared plumbing: the ingest context and the crawl's stats."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.ctx: IngestContext = crawler.settings[SETTINGS_KEY]
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "_Stage":
+        return cls(crawler)
+
+    def drop(self, reason: str, detail: str = "") -> Dropped:
+        self.stats.inc_value("repmon/dropped")
+        self.stats.inc_value(f"repmon/dropped/{reason}")
+        self.stats.inc_value("repmon/dropped_in_pipeline")
+        return Dropped(reason, detail)
+
+
+class NormalisePipeline(_Stage):
+    """Raw mention item → :class:`NormalMention` (plain text, int counts, UTC times)."""
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        # Spiders drop (and count) lines they cannot even turn into an item, such as bad
+        # JSON, without passing them here; they were read all the same.
+        unread = (self.stats.get_value("repmon/dropped", 0) or 0) - (self.stats.get_value("repmon/dropped_in_pipeline", 0) or 0)
+        if unread > 0:
+            self.stats.inc_value("repmon/items", unread)
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> NormalMention:
+        if isinstance(item, NormalMention):
+            return item
+        a = ItemAdapter(item)
+        self.stats.inc_value("repmon/items")
+        source_id = a.get("source_id") or getattr(spider, "source_id", None) or getattr(spider, "name", "?")
+        ext = a.get("external_id")
+        if ext is None or str(ext).strip() == "":
+            raise self.drop("no_id")
+        if isinstance(ext, bool) or not isinstance(ext, (str, int)):
+            # An object or list is no post id; its Python repr would be stored as one.
+            raise self.drop("bad_id", type(ext).__name__)
+        raw_text = a.get("text")
+        if raw_text is not None and not isinstance(raw_text, (str, int, float)):
+            raise self.drop("bad_text", str(ext))
+        text = clean_text(raw_text)
+        if not text:
+            raise self.drop("empty_text", str(ext))
+        if len(text) > MAX_TEXT:
+            text = text[:MAX_TEXT]
+        now = self.ctx.clock.now()
+        tz = a.get("timezone") or self.ctx.config.timezone
+        try:
+            fetched_at = parse_time(a.get("fetched_at"), now=now, tz=tz) if a.get("fetched_at") else now
+        except ValueError:
+            raise self.drop("bad_time", f"fetched_at of {ext}") from None
+        if fetched_at > now:
+            # Nothing is fetched after this crawl's own time; a future fetched_at (a wrong
+            # clock, a typo like 2099) would make every later crawl of the post look older
+            # and be ignored.
+            self.stats.inc_value("repmon/clamped/future_fetched_at")
+            fetched_at = now
+        if a.get("published_at") in (None, ""):
+            # Some pages show no time: the moment we first saw the post is the best we have.
+            self.stats.inc_value("repmon/no_time")
+            published_at = fetched_at
+        else:
+            try:
+                published_at = parse_time(a.get("published_at"), now=fetched_at, tz=tz)
+            except ValueError:
+                raise self.drop("bad_time", f"published_at of {ext}") from None
+            if published_at > fetched_at + FUTURE_SKEW:
+                self.stats.inc_value("repmon/clamped/future_published_at")
+                published_at = fetched_at
+        try:
+            # A count the source left out is unknown (None), not 0: a re-crawl that omits it
+            # must not wipe the stored figure.
+            counts = {k: None if a.get(k) in (None, "") else parse_count(a.get(k)) for k in ("reposts", "comments", "likes")}
+            followers_raw = a.get("author_followers")
+            followers = None if followers_raw in (None, "") else parse_count(followers_raw)
+        except ValueError as exc:
+            raise self.drop("bad_count", f"{ext}: {exc}") from None
+        try:
+            verified = parse_bool(a.get("author_verified"))
+        except ValueError:
+            verified = None
+        try:
+            verified_type = None if a.get("author_verified_type") in (None, "") else int(a.get("author_verified_type"))
+        except (TypeError, ValueError):
+            verified_type = None
+        url, name, language = a.get("url"), a.get("author_name"), a.get("language")
+        return NormalMention(
+            source_id=str(source_id),
+            external_id=str(ext).strip()[:256],
+            text=text,
+            published_at=published_at,
+            fetched_at=fetched_at,
+            url=url.strip() or None if isinstance(url, str) else None,
+            author_id=_short(a.get("author_id")),
+            author_name=_short(clean_text(name)) if isinstance(name, str) else None,
+            author_followers=followers,
+            author_verified=verified,
+            author_verified_type=verified_type,
+            language=language or None if isinstance(language, str) else None,
+            **counts,
+        )
+
+
+def _short(value: Any, limit: int = 256) -> str | None:
+    # Optional fields of the wrong shape (an object where a name belongs) are left out,
+    # rather than stored as their Python repr.
+    if value is None or value == "" or isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    return str(value)[:limit]
+
+
+class BrandMatchPipeline(_Stage):
+    """Keep mentions that match a brand's keyword rules; drop (and count) the rest."""
+
+    def process_item(self, m: NormalMention, spider: Spider | None = None) -> NormalMention:
+        brand = match_brand(self.ctx.config.brands, m.text)
+        if brand is None:
+            raise self.drop("no_brand")
+        m.brand = brand.id
+        return m
+
+
+class DedupePipeline(_Stage):
+    """Find the stored copy of a re-crawled post, so it is updated rather than stored twice."""
+
+    def process_item(self, m: NormalMention, spider: Spider | None = None) -> NormalMention:
+        try:
+            with session_scope(self.ctx.session_factory) as s:
+                found = find_mention(s, m.source_id, m.external_id)
+        except Exception as exc:  # as in StorePipeline: counted, never a lost item or a dead crawl
+            log.error("looking up %s/%s failed: %s", m.source_id, m.external_id, exc.__class__.__name__)
+            raise self.drop("store_failed", exc.__class__.__name__) from None
+        if found:
+            m.existing_id = found.id
+            m.stored = found
+        return m
+
+
+class ScorePipeline(_Stage):
+    """Sentiment, negative flag, category, KOL flag and priority. Re-crawled posts are
+    scored again: their new figures (followers, reach) move the KOL flag and priority,
+    and a figure the re-crawl left out is taken from the stored copy."""
+
+    def process_item(self, m: NormalMention, spider: Spider | None = None) -> NormalMention:
+        brand = self.ctx.config.brand(m.brand)  # type: ignore[arg-type]
+        st = m.stored
+
+        def known(value: Any, field: str, default: Any) -> Any:
+            if value is not None:
+                return value
+            return getattr(st, field) if st is not None else default
+
+        m.score = self.ctx.scorer.score(
+            m.text,
+            brand=brand,
+            followers=known(m.author_followers, "author_followers", None),
+            verified=known(m.author_verified, "author_verified", None),
+            author_id=known(m.author_id, "author_id", None),
+            author_name=known(m.author_name, "author_name", None),
+            reposts=known(m.reposts, "reposts", 0),
+            comments=known(m.comments, "comments", 0),
+            likes=known(m.likes, "likes", 0),
+        )
+        return m
+
+
+class StorePipeline(_Stage):
+    """Insert or update the mention and its engagement snapshot."""
+
+    def process_item(self, m: NormalMention, spider: Spider | None = None) -> NormalMention:
+        try:
+            with session_scope(self.ctx.session_factory) as s:
+                outcome, mention_id = save_mention(s, m)
+        except Exception as exc:  # a database fault must not kill the crawl; it is counted
+            log.error("storing %s/%s failed: %s", m.source_id, m.external_id, exc.__class__.__name__)
+            raise self.drop("store_failed", exc.__class__.__name__) from None
+        self.stats.inc_value(f"repmon/{outcome}")
+        if outcome == "new" and m.score and m.score.negative:
+            self.stats.inc_value(f"repmon/negative/{m.brand}")
+        m.existing_id = mention_id
+        return m
+
+
+PIPELINES = {
+    "crawlers.pipelines.NormalisePipeline": 100,
+    "crawlers.pipelines.BrandMatchPipeline": 200,
+    "crawlers.pipelines.DedupePipeline": 300,
+    "crawlers.pipelines.ScorePipeline": 400,
+    "crawlers.pipelines.StorePipeline": 500,
+}

@@ -1,0 +1,36 @@
+"""``repmon db upgrade``."""
+
+from __future__ import annotations
+
+import click
+
+from monitor.cli.app import config_option, fail, main
+from monitor.config import Config
+from monitor.db import make_engine, safe_url
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@config_option
+def db_upgrade(config: Config) -> None:
+    """Apply the schema migrations to the configured database."""
+    from sqlalchemy.exc import OperationalError
+
+    from monitor.migrate import upgrade
+
+    url = config.database_url()
+    engine = make_engine(url)
+    try:
+        before, after = upgrade(engine)
+    except OperationalError as exc:
+        fail(f"cannot reach the database {safe_url(url)}: {str(exc.orig).splitlines()[0] if exc.orig else exc}")
+    finally:
+        engine.dispose()
+    if before == after:
+        click.echo(f"{safe_url(url)}: already at {after}")
+    else:
+        click.echo(f"{safe_url(url)}: upgraded {before or 'empty'} -> {after}")

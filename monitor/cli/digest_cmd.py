@@ -1,0 +1,41 @@
+"""``repmon digest``: the managers' daily digest."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+from monitor.cli.app import config_option, fail, main
+from monitor.cli.crawl_cmd import now_option
+from monitor.clock import parse_now
+from monitor.config import Config
+
+
+@main.command("digest")
+@click.option("--date", "day", metavar="YYYY-MM-DD", help="The local day (default: yesterday).")
+@click.option("--brand", "brand_id", help="Only this brand.")
+@click.option("--no-send", is_flag=True, help="Write the page only; do not send the summary card.")
+@now_option
+@config_option
+def digest_cmd(day: str | None, brand_id: str | None, no_send: bool, now_iso: str | None, config: Config) -> None:
+    """Write the digest page of each brand and send its summary card to the digest route."""
+    from alerts.delivery import Deliverer
+    from monitor.digest import send_digests
+    from monitor.migrate import open_database
+
+    try:
+        d = date.fromisoformat(day) if day else None
+    except ValueError:
+        fail(f"--date: not a date (YYYY-MM-DD): {day!r}")
+    if brand_id and brand_id not in {b.id for b in config.brands}:
+        fail(f"no brand {brand_id!r} in the config")
+    clock = parse_now(now_iso)
+    engine, factory = open_database(config)
+    results = send_digests(config, factory, clock, d, brand_id, send=not no_send)
+    for r in results:
+        click.echo(f"{r.brand}: {r.path}")
+    if not no_send:
+        report = Deliverer(config).deliver_due(factory, clock)
+        click.echo(f"summary cards: {report.sent} sent, {report.retried} to retry, {report.failed} failed")
+    engine.dispose()

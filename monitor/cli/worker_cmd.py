@@ -1,0 +1,20 @@
+"""``repmon worker``: a crawler process for distributed crawling (scrapy-redis)."""
+
+from __future__ import annotations
+
+from monitor.cli.app import config_option, fail, main
+from monitor.config import Config
+
+
+@main.command("worker")
+@config_option
+def worker_cmd(config: Config) -> None:
+    """Crawl rounds seeded by the scheduler from the shared Redis queue (needs distributed.redis_url)."""
+    from crawlers.runner import work_forever
+    from monitor.migrate import open_database
+
+    if not config.distributed.redis_url:
+        fail("repmon worker needs distributed.redis_url in the config (a Redis server shared with the scheduler)")
+    engine, _ = open_database(config)
+    engine.dispose()
+    work_forever(config)

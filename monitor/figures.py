@@ -1,0 +1,158 @@
+"""Figures of negative talk over a window: pure functions over mention facts.
+
+- negative volume = the number of negative mentions + the reposts they collected
+- top negative mentions by reach (reposts + comments + likes)
+- KOL involvement
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+OTHER = "other"
+
+
+@dataclass(frozen=True)
+class MentionFacts:
+    """What the evaluator needs of one mention (a plain copy of the stored row)."""
+
+    id: int
+    brand: str
+    category: str | None
+    negative: bool
+    published_at: datetime
+    reposts: int = 0
+    comments: int = 0
+    likes: int = 0
+    kol: bool = False
+    text: str = ""
+    url: str | None = None
+    author_name: str | None = None
+    author_followers: int | None = None
+    source_id: str = ""
+    sentiment: float | None = None
+    priority: float | None = None
+    first_seen_at: datetime | None = None
+
+    def new_since(self, at: datetime) -> bool:
+        """Published, or first stored (a late find of an older post), after ``at``."""
+        return self.published_at > at or (self.first_seen_at is not None and self.first_seen_at > at)
+
+    @property
+    def cause(self) -> str:
+        """The complaint category as an incident cause; unknown counts as 'other'."""
+        return self.category or OTHER
+
+    @property
+    def reach(self) -> int:
+        return self.reposts + self.comments + self.likes
+
+    def as_post(self) -> dict:
+        """JSON-able form for notification contexts and templates."""
+        return {
+            "id": self.id,
+            "text": self.text,
+            "url": self.url,
+            "author_name": self.author_name,
+            "followers": self.author_followers,
+            "kol": self.kol,
+            "reposts": self.reposts,
+            "comments": self.comments,
+            "likes": self.likes,
+            "reach": self.reach,
+            "published_at": self.published_at.isoformat(),
+            "source_id": self.source_id,
+        }
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Negative talk of one brand and cause over one window."""
+
+    brand: str
+    cause: str
+    negative_count: int = 0
+    reposts: int = 0
+    top: tuple[MentionFacts, ...] = ()
+    kols: tuple[MentionFacts, ...] = ()
+    max_reposts: MentionFacts | None = None
+    last_published_at: datetime | None = None
+    mention_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def negative_volume(self) -> int:
+        return self.negative_count + self.reposts
+
+    @property
+    def kol_involved(self) -> bool:
+        return bool(self.kols)
+
+    def summary(self) -> dict:
+        """The figures stored on an incident and compared between cycles."""
+        return {
+            "negative_count": self.negative_count,
+            "negative_volume": self.negative_volume,
+            "reposts": self.reposts,
+            "kols": sorted({k.author_name or str(k.id) for k in self.kols}),
+            "top_ids": [m.id for m in self.top],
+            "last_published_at": self.last_published_at.isoformat() if self.last_published_at else None,
+        }
+
+
+def _by_reach(m: MentionFacts) -> tuple:
+    return (m.reach, m.reposts, m.published_at, m.id)
+
+
+def figures_for(brand: str, cause: str, mentions: Iterable[MentionFacts], top_n: int = 5) -> Figures:
+    """Figures of the negative mentions among ``mentions`` (already limited to the window)."""
+    neg = [m for m in mentions if m.negative]
+    if not neg:
+        return Figures(brand, cause)
+    by_reach = sorted(neg, key=_by_reach, reverse=True)
+    kols = tuple(sorted((m for m in neg if m.kol), key=_by_reach, reverse=True))
+    return Figures(
+        brand=brand,
+        cause=cause,
+        negative_count=len(neg),
+        reposts=sum(m.reposts for m in neg),
+        top=tuple(by_reach[:top_n]),
+        kols=kols,
+        max_reposts=max(neg, key=lambda m: (m.reposts, m.id)),
+        last_published_at=max(m.published_at for m in neg),
+        mention_ids=frozenset(m.id for m in neg),
+    )
+
+
+def in_window(mentions: Iterable[MentionFacts], now: datetime, window: timedelta) -> list[MentionFacts]:
+    """Mentions published in (now - window, now]."""
+    start = now - window
+    return [m for m in mentions if start < m.published_at <= now]
+
+
+def figures_by_cause(
+    brand: str, mentions: Iterable[MentionFacts], now: datetime, window: timedelta, top_n: int = 5
+) -> dict[str, Figures]:
+    """Figures per cause (complaint category) for the negative mentions of one brand."""
+    groups: dict[str, list[MentionFacts]] = defaultdict(list)
+    for m in in_window(mentions, now, window):
+        if m.negative and m.brand == brand:
+            groups[m.cause].append(m)
+    return {cause: figures_for(brand, cause, ms, top_n) for cause, ms in groups.items()}
+
+
+def hourly_negative_volume(mentions: Sequence[MentionFacts], now: datetime, hours: int) -> list[int]:
+    """Negative volume in each of the last ``hours`` whole hours before ``now``, oldest first."""
+    buckets = [0] * hours
+    for m in mentions:
+        if not m.negative:
+            continue
+        age = now - m.published_at
+        if age.total_seconds() < 0:
+            continue
+        index = hours - 1 - int(age.total_seconds() // 3600)
+        if 0 <= index < hours:
+            buckets[index] += 1 + m.reposts
+    return buckets

@@ -1,0 +1,106 @@
+"""Scoring of a mention: sentiment, negative flag, category, KOL flag, priority.
+
+``Scorer`` is the one entry point the ingest pipeline uses. It is pure: text and
+numbers in, a :class:`Score` out, no I/O after construction.
+
+Priority (0–1) ranks mentions in alerts and the digest::
+
+    priority = 0.35·negativity + 0.25·influence + 0.25·reach + 0.15·severity
+
+with negativity = 1 − sentiment, influence = log10(1 + followers) / 7 capped at 1
+(a KOL counts as 1), reach = log10(1 + reposts·3 + comments·2 + likes) / 5 capped at 1,
+and severity the category's weight (product quality 1.0 … other 0.3; 0 when not negative).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from monitor.categories import SEVERITY, Categoriser
+from monitor.config import BrandConfig, Config
+from monitor.language import detect_language  # noqa: F401  (re-exported: the CLI and bench use it from here)
+from monitor.matching import is_kol
+from monitor.sentiment import SentimentScorer
+
+
+@dataclass(frozen=True)
+class Score:
+    """What scoring says about one mention."""
+
+    language: str
+    sentiment: float
+    negative: bool
+    category: str | None
+    kol: bool
+    priority: float
+
+
+@lru_cache(maxsize=4)
+def load_sentiment(model_path: str | None) -> SentimentScorer:
+    """The sentiment model (bundled default, or one trained by ``repmon train-sentiment``), loaded once."""
+    if model_path is not None:
+        p = Path(model_path)
+        # SnowNLP's save() appends ".3"; accept the path with or without it.
+        if not p.exists() and p.with_name(p.name + ".3").exists():
+            model_path = str(p)
+        elif p.name.endswith(".3"):
+            model_path = str(p.with_name(p.name[:-2]))
+        if not Path(model_path + ".3").exists():
+            raise FileNotFoundError(f"scoring.model: no sentiment model at {model_path}(.3)")
+    return SentimentScorer(model_path)
+
+
+def priority_score(sentiment: float, *, negative: bool, category: str | None, kol: bool, followers: int | None,
+                   reposts: int, comments: int, likes: int, severity: dict[str, float] | None = None) -> float:
+    """The documented priority formula (see module docstring)."""
+    weights = {**SEVERITY, **(severity or {})}
+    negativity = 1.0 - sentiment
+    influence = 1.0 if kol else min(1.0, math.log10(1 + max(followers or 0, 0)) / 7)
+    reach = min(1.0, math.log10(1 + 3 * reposts + 2 * comments + likes) / 5)
+    sev = weights.get(category or "other", weights["other"]) if negative else 0.0
+    return round(0.35 * negativity + 0.25 * influence + 0.25 * reach + 0.15 * sev, 4)
+
+
+class Scorer:
+    """Scores mentions for the brands of one config."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.negative_below = config.scoring.negative_below
+        self.categoriser = Categoriser(config.scoring.categories)
+        self.severity = config.scoring.severity
+        model = config.resolve_path(config.scoring.model) if config.scoring.model else None
+        self.sentiment_model = load_sentiment(str(model) if model else None)
+
+    def sentiment(self, text: str, language: str) -> float:
+        """Sentiment in [0, 1]; 0 is negative."""
+        return self.sentiment_model.score(text, language)
+
+    def category(self, text: str) -> str:
+        return self.categoriser.categorise(text)
+
+    def score(
+        self,
+        text: str,
+        *,
+        brand: BrandConfig,
+        followers: int | None = None,
+        verified: bool | None = None,
+        author_id: str | None = None,
+        author_name: str | None = None,
+        reposts: int = 0,
+        comments: int = 0,
+        likes: int = 0,
+    ) -> Score:
+        """Score one mention of ``brand``."""
+        language = detect_language(text)
+        sentiment = self.sentiment(text, language)
+        negative = sentiment < self.negative_below
+        category = self.category(text) if negative else None
+        kol = is_kol(brand.kol, followers=followers, verified=verified, author_ids=(author_id, author_name))
+        priority = priority_score(sentiment, negative=negative, category=category, kol=kol, followers=followers,
+                                  reposts=reposts, comments=comments, likes=likes, severity=self.severity)
+        return Score(language, sentiment, negative, category, kol, priority)

@@ -1,0 +1,91 @@
+"""Source health: last runs per source, and an ops notice when one keeps failing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.config import Config
+from monitor.models import SourceRun
+from monitor.notifications import Notification
+from monitor.secrets import redact
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    id: str
+    kind: str
+    enabled: bool
+    last_run: datetime | None
+    last_ok: bool | None
+    last_success: datetime | None
+    last_items: int | None
+    last_error: str | None
+    failing_streak: int
+
+
+def source_health(session: Session, config: Config, history: int = 20) -> list[SourceHealth]:
+    """One line per configured source, from its recent runs."""
+    out = []
+    for src in config.sources:
+        runs = session.scalars(
+            select(SourceRun).where(SourceRun.source_id == src.id, SourceRun.finished_at.is_not(None))
+            .order_by(SourceRun.started_at.desc(), SourceRun.id.desc()).limit(history)
+        ).all()
+        streak = 0
+        for r in runs:
+            if r.ok:
+                break
+            streak += 1
+        last_success = next((r.finished_at for r in runs if r.ok), None)
+        if last_success is None:
+            last_success = session.scalar(
+                select(SourceRun.finished_at).where(SourceRun.source_id == src.id, SourceRun.ok.is_(True))
+                .order_by(SourceRun.finished_at.desc()).limit(1)
+            )
+        last = runs[0] if runs else None
+        out.append(SourceHealth(
+            id=src.id, kind=src.kind, enabled=src.enabled, last_run=last.started_at if last else None,
+            last_ok=last.ok if last else None, last_success=last_success, last_items=last.items if last else None,
+            # Runs stored before errors were redacted at write time may still carry a secret.
+            last_error=redact(last.error_message) if last and not last.ok and last.error_message else None,
+            failing_streak=streak,
+        ))
+    return out
+
+
+def failing_sources(session: Session, config: Config, now: datetime) -> list[Notification]:
+    """An ops notice for each source whose last ``fail_notice_after`` runs all failed.
+
+    The key names the first failed run of the streak, so a streak is announced once,
+    and a new streak after a recovery is announced again.
+    """
+    notes = []
+    for src in config.sources:
+        if not src.enabled:
+            continue
+        runs = session.scalars(
+            select(SourceRun).where(SourceRun.source_id == src.id, SourceRun.finished_at.is_not(None))
+            .order_by(SourceRun.started_at.desc(), SourceRun.id.desc()).limit(200)
+        ).all()
+        streak = []
+        for r in runs:
+            if r.ok:
+                break
+            streak.append(r)
+        if len(streak) < src.fail_notice_after:
+            continue
+        first = streak[-1]
+        notes.append(Notification(
+            kind="ops_notice", key=f"source:{src.id}:failing:{first.id}", brand=None, tier=None, incident_id=None,
+            context={
+                "title": f"source {src.id} ({src.kind}) has failed {len(streak)} runs in a row",
+                "lines": [f"since {first.started_at:%Y-%m-%d %H:%M} UTC", f"last error: {redact(streak[0].error_message or 'unknown')}",
+                          "other sources are unaffected; check the source's cookies, token or base URL"],
+                "source_id": src.id,
+            },
+        ))
+    return notes
