@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.internal.reflection import function_digest
 
@@ -32,13 +32,11 @@ settings.register_profile("long", parent=settings.get_profile("ci"), max_example
 PROFILES = [pytest.param("ci", id="ci"), pytest.param("long", id="long", marks=pytest.mark.slow)]
 
 
-def fuzz(*strategies: st.SearchStrategy, shrink: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def fuzz(*strategies: st.SearchStrategy) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Turn ``prop(*generated, *, fixture...)`` into a test run under each profile.
 
     The property's keyword-only parameters are pytest fixtures (module- or session-scoped
     ones: the same value serves every generated input); the others are generated.
-    ``shrink=False`` is for a property marked xfail for a known failure: the failure's
-    smallest input is in the xfail reason, so each run need not search for it again.
     """
 
     def decorate(prop: Callable[..., Any]) -> Callable[..., Any]:
@@ -51,10 +49,7 @@ def fuzz(*strategies: st.SearchStrategy, shrink: bool = True) -> Callable[[Calla
             # Reported under the property's own name, and its failing examples saved and
             # replayed under its own key (every ``run`` has the same source).
             run.__name__, run.__qualname__ = prop.__name__, prop.__qualname__
-            chosen = settings.get_profile(profile)
-            if not shrink:
-                chosen = settings(chosen, phases=[Phase.explicit, Phase.reuse, Phase.generate], report_multiple_bugs=False)
-            check = settings(chosen)(given(st.tuples(*strategies))(run))
+            check = settings(settings.get_profile(profile))(given(st.tuples(*strategies))(run))
             check._hypothesis_internal_database_key = function_digest(prop) + profile.encode()  # type: ignore[attr-defined]
             check()
 

@@ -196,19 +196,12 @@ def test_clean_text_folds_blanks(raw):
     assert_blanks_folded(clean_text(raw))
 
 
-@fuzz(with_controls, shrink=False)
-@pytest.mark.xfail(strict=True, reason=(
-    "clean_text (crawlers/normalise.py) folds blanks before it removes control characters, so blanks around a removed "
-    "one stay doubled: clean_text('0 \\x08 0') == '0  0' and clean_text('a \\x00\\n b') == 'a \\nb'."))
+@fuzz(with_controls)
 def test_clean_text_folds_the_blanks_left_around_a_removed_control_character(raw):
     assert_blanks_folded(clean_text(raw))
 
 
-@fuzz(st.text(alphabet=st.sampled_from(["a", " ", "\x7f", "\x85", "\x9b", "\x90", "中"]), min_size=1, max_size=10), shrink=False)
-@pytest.mark.xfail(strict=True, reason=(
-    "clean_text (crawlers/normalise.py) removes only the C0 control characters (below U+0020): DEL (U+007F) and the C1 "
-    "controls U+0080-U+009F (U+009B is the 8-bit CSI that starts a terminal escape sequence) stay in stored text. "
-    "Smallest input: clean_text('\\x7f') == '\\x7f'. The renderers' escape_plain removes DEL but not C1 either."))
+@fuzz(st.text(alphabet=st.sampled_from(["a", " ", "\x7f", "\x85", "\x9b", "\x90", "中"]), min_size=1, max_size=10))
 def test_clean_text_removes_del_and_c1_control_characters_too(raw):
     assert not re.search(r"[\x7f-\x9f]", clean_text(raw))
 

@@ -6,12 +6,12 @@ What a parse method may do (``crawlers/spiders/base.py``): yield mention items o
 source and follow-up requests to its own callbacks, and report a fault of the source
 with ``report_error`` (recorded in ``source_errors``: the run is marked failed). The
 spiders document no exception of their own, so any exception is a failure here.
+Several properties below once found such faults (a crash that lost a page, a ``null``
+answer taken for an empty page, a damaged CSV file ending the run); they stay as
+regression tests.
 
 Each property runs under the ``ci`` profile in the default run and under ``long``
-(thousands of inputs) with ``-m slow``; see ``tests/fuzzing.py``. A test marked
-xfail(strict) found a fault (a crash, a lost post, a fault not reported); its reason gives
-the smallest input found and where it fails. It passes, and so turns into a failure to
-remove the mark, once the fault is fixed.
+(thousands of inputs) with ``-m slow``; see ``tests/fuzzing.py``.
 """
 
 from __future__ import annotations
@@ -177,12 +177,7 @@ def test_a_weibo_search_page_yields_every_post_once(cards, page, *, ctx):
 
 @fuzz(st.lists(st.fixed_dictionaries({"mblog": st.dictionaries(st.sampled_from([
     "id", "mid", "text", "raw_text", "user", "created_at", "reposts_count", "isLongText", "retweeted_status"]), json_values)}),
-    max_size=4), shrink=False)
-@pytest.mark.xfail(strict=True, reason=(
-    "WeiboSpider.item_from raises on a post field of an unexpected type, and the rest of the page (and its next page) is "
-    "lost. Smallest inputs: cards=[{'mblog': {'id': '0', 'user': 1.0}}] -> weibo.py:134 item_from, user.get('id'): "
-    "AttributeError: 'float' object has no attribute 'get'; cards=[{'mblog': {'id': '0', 'text': 1.0}}] -> weibo.py:128 "
-    "item_from, own + repost_text(mblog): TypeError: unsupported operand type(s) for +: 'float' and 'str'"))
+    max_size=4))
 def test_weibo_posts_with_wrongly_typed_fields_never_crash_the_page(cards, *, ctx):
     spider = make_spider(WeiboSpider, WEIBO, ctx)
     body = json.dumps({"ok": 1, "data": {"cards": cards}})
@@ -198,12 +193,7 @@ def test_any_json_answer_to_a_weibo_search_yields_items_or_is_reported(data, *, 
         assert isinstance(data, dict) and str(data.get("ok")) in ("1", "True", "0")
 
 
-@fuzz(st.sampled_from(["weibo", "mastodon", "bluesky"]), st.sampled_from(["null", " null\n"]), shrink=False)
-@pytest.mark.xfail(strict=True, reason=(
-    "A JSON API answering `null` passes as a successful, empty page: MentionSpider.check_json returns the parsed value, "
-    "None, which the callers take for 'not JSON, already reported' (weibo.py parse_search, mastodon.py parse_timeline and "
-    "parse_search, bluesky.py parse_search: `if data is None: return`), so nothing is reported and the run counts as "
-    "healthy. Smallest input: body b'null' to WeiboSpider.parse_search (source_errors stays [])"))
+@fuzz(st.sampled_from(["weibo", "mastodon", "bluesky"]), st.sampled_from(["null", " null\n"]))
 def test_an_api_answering_null_is_reported(kind, body, *, ctx):
     cls, source, meta = {"weibo": (WeiboSpider, WEIBO, {"keyword": "k", "page": 1}),
                          "mastodon": (MastodonSpider, MASTODON, mastodon_meta(False, 1)),
@@ -239,12 +229,7 @@ def test_a_weibo_long_text_answer_always_yields_the_post_once(answer, repost, *,
         assert items[0]["text"] == "截断的文字…"
 
 
-@fuzz(st.fixed_dictionaries({"ok": st.just(1), "data": st.dictionaries(st.sampled_from(["longTextContent", "x"]), json_values)}),
-      shrink=False)
-@pytest.mark.xfail(strict=True, reason=(
-    "WeiboSpider.parse_long_text raises when longTextContent is not a string, and the post is lost. Smallest input: "
-    "{'ok': 1, 'data': {'longTextContent': 1}} -> weibo.py:153, long_text + response.meta.get('repost', ''): "
-    "TypeError: unsupported operand type(s) for +: 'int' and 'str'"))
+@fuzz(st.fixed_dictionaries({"ok": st.just(1), "data": st.dictionaries(st.sampled_from(["longTextContent", "x"]), json_values)}))
 def test_a_weibo_long_text_of_the_wrong_type_keeps_the_truncated_post(answer, *, ctx):
     spider = make_spider(WeiboSpider, WEIBO, ctx)
     items, _ = drain(spider, spider.parse_long_text(response(json.dumps(answer), meta={"item": long_text_item(spider), "repost": ""})))
@@ -304,13 +289,7 @@ plain_words_with_brackets = st.lists(st.sampled_from(["I", "<3", "it", "价格<1
                                      max_size=6).map(" ".join)
 
 
-@fuzz(plain_words_with_brackets, st.sampled_from(["bluesky", "rss"]), shrink=False)
-@pytest.mark.xfail(strict=True, reason=(
-    "Plain-text fields lose words between angle brackets: Bluesky's record.text and an RSS title (feedparser returns "
-    "it decoded, type text/plain) reach NormalisePipeline as they are, and clean_text takes '<...>' for a tag. Smallest "
-    "input: a Bluesky post whose record.text is '<不>' is dropped as empty_text; 'I <3 it > all' is stored as 'I all', "
-    "'价格<100元>' as '价格'. The spiders would have to hand such text over escaped (html.escape), "
-    "as the entities of an HTML source already are."))
+@fuzz(plain_words_with_brackets, st.sampled_from(["bluesky", "rss"]))
 def test_plain_text_with_angle_brackets_keeps_its_words_through_the_pipeline(text, kind, *, ctx):
     if kind == "bluesky":
         spider = make_spider(BlueskySpider, BLUESKY, ctx)
@@ -406,14 +385,7 @@ def test_a_mastodon_timeline_or_search_page_yields_every_status_once(statuses, s
 
 
 @fuzz(st.lists(st.dictionaries(st.sampled_from(["id", "reblog", "account", "content", "spoiler_text", "url"]), json_values)
-               | json_values, max_size=4), st.booleans(), shrink=False)
-@pytest.mark.xfail(strict=True, reason=(
-    "MastodonSpider._statuses / item_from raise on statuses of unexpected shapes, and the rest of the page is lost. "
-    "Smallest inputs: [{'id': True, 'reblog': True}] -> mastodon.py:74 str(st['id']) after st = st.get('reblog') or st: "
-    "TypeError: 'bool' object is not subscriptable; [{'id': [None], 'reblog': {'': None}}] -> mastodon.py:74 KeyError: 'id'; "
-    "[{'id': True, 'account': True}] -> mastodon.py:97 account.get('acct'): AttributeError: 'bool' object has no "
-    "attribute 'get'; [None, {'id': 1}] (a last entry that is no object) -> mastodon.py:78 statuses[-1].get('id'): "
-    "AttributeError: 'NoneType' object has no attribute 'get'"))
+               | json_values, max_size=4), st.booleans())
 def test_mastodon_statuses_with_wrongly_typed_fields_never_crash_the_page(statuses, search, *, ctx):
     spider = make_spider(MastodonSpider, MASTODON, ctx)
     body = json.dumps({"statuses": statuses} if search else statuses)
@@ -461,23 +433,14 @@ def test_a_bluesky_search_page_yields_every_post_once_with_its_authors_followers
 
 @fuzz(st.lists(st.fixed_dictionaries({"uri": st.just("at://did:plc:x/app.bsky.feed.post/1")},
                                      optional={k: json_values for k in ("author", "record", "repostCount", "quoteCount", "replyCount")}),
-               max_size=3), shrink=False)
-@pytest.mark.xfail(strict=True, reason=(
-    "BlueskySpider.parse_search / item_from raise on posts of unexpected shapes, losing the page. Smallest inputs: "
-    "[{'uri': 'at://did:plc:x/app.bsky.feed.post/1', 'record': True}] -> bluesky.py:75 'text' in (p.get('record') or {}): "
-    "TypeError: argument of type 'bool' is not iterable; [{'uri': ..., 'record': 'text'}] -> bluesky.py:158 "
-    "record.get('langs'): AttributeError: 'str' object has no attribute 'get'"))
+               max_size=3))
 def test_bluesky_posts_with_wrongly_typed_fields_never_crash_the_page(posts, *, ctx):
     spider = make_spider(BlueskySpider, BLUESKY, ctx)
     drain(spider, spider.parse_search(response(json.dumps({"posts": posts}), meta={"q": "x", "page": 1})))
 
 
 @fuzz(json_values | st.fixed_dictionaries({"profiles": st.lists(st.dictionaries(st.sampled_from(["did", "followersCount"]), json_values),
-                                                                 max_size=3)}), shrink=False)
-@pytest.mark.xfail(strict=True, reason=(
-    "BlueskySpider.parse_profiles raises on a getProfiles answer of an unexpected shape, and every post waiting for it "
-    "(and the next search page) is lost. Smallest input: {'profiles': [{'did': [None]}]} -> bluesky.py:114 "
-    "state['followers'][prof['did']] = ...: TypeError: unhashable type: 'list'"))
+                                                                 max_size=3)}))
 def test_any_answer_to_a_bluesky_profiles_request_releases_the_waiting_posts(answer, *, ctx):
     spider = make_spider(BlueskySpider, BLUESKY, ctx)
     waiting = [spider.mention(external_id="at://did:plc:x/app.bsky.feed.post/1", author_id="did:plc:x", text="手镯之家")]
@@ -571,12 +534,7 @@ csv_bytes = st.lists(st.lists(csv_cell, min_size=1, max_size=4), min_size=1, max
     lambda rows: "\n".join(",".join(r) for r in [MC_FIELDS[:4], *rows]).encode())
 
 
-@fuzz(garbage_bytes | csv_bytes, st.integers(0, 40), shrink=False)
-@pytest.mark.xfail(strict=True, reason=(
-    "MediaCrawlerSpider._read_lines lets csv.Error out of a damaged CSV file (a bare CR inside a record), which ends the "
-    "source's start(): no later file is read and the file memory is not saved, so every run stops at the same file. "
-    "Smallest inputs: b'\\r\\x00\\n' -> mediacrawler.py:303 (the header) and b'\\n\\r\\x00\\n' -> mediacrawler.py:318 "
-    "(a record): _csv.Error: new-line character seen in unquoted field"))
+@fuzz(garbage_bytes | csv_bytes, st.integers(0, 40))
 def test_any_bytes_in_a_mediacrawler_csv_file_yield_items_or_are_reported(body, offset, *, ctx):
     read_bytes(body, "csv", offset, ctx)
 
@@ -603,12 +561,7 @@ def test_a_jsonl_feed_yields_one_item_per_line_with_its_text(rows, *, ctx):
     assert [(i["external_id"], i["text"]) for i in items] == [(r["id"], r["text"]) for r in rows]
 
 
-@fuzz(st.lists(line, min_size=1, max_size=4), st.sampled_from(["\u2028", "\u2029", "\x85"]), shrink=False)
-@pytest.mark.xfail(strict=True, reason=(
-    "JsonlSpider.parse splits the body with str.splitlines() (jsonl.py:72), which also breaks lines at U+2028, U+2029 "
-    "and U+0085; json.dumps(..., ensure_ascii=False) leaves those raw inside strings, so a valid JSON line whose text "
-    "(or author name) holds one is cut in two and dropped as bad_json. Smallest input: the line "
-    "{\"id\": 1, \"text\": \"0\\u2028尾\"} written with ensure_ascii=False yields no item"))
+@fuzz(st.lists(line, min_size=1, max_size=4), st.sampled_from(["\u2028", "\u2029", "\x85"]))
 def test_a_jsonl_line_whose_text_holds_a_unicode_line_separator_is_read_whole(rows, sep, *, ctx):
     spider = make_spider(JsonlSpider, JSONL, ctx)
     rows = [dict(r, text=r["text"] + sep + "尾") for r in rows]
