@@ -204,6 +204,8 @@ class SpikeConfig(StrictModel):
     multiple: float = Field(default=3.0, gt=1.0, description="last hour ≥ this × the usual hourly level")
     baseline_days: int = Field(default=7, ge=1, le=90, description="days that make the usual level")
     min_volume: int = Field(default=20, ge=1, description="no spike below this negative volume in the hour")
+    # Volume counts reposts, so two posts reposted a little could pass min_volume alone.
+    min_posts: int = Field(default=5, ge=1, description="no spike with fewer negative posts than this in the hour")
 
 
 class PlaybookStep(StrictModel):

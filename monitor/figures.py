@@ -143,9 +143,11 @@ def figures_by_cause(
     return {cause: figures_for(brand, cause, ms, top_n) for cause, ms in groups.items()}
 
 
-def hourly_negative_volume(mentions: Sequence[MentionFacts], now: datetime, hours: int) -> list[int]:
-    """Negative volume in each of the last ``hours`` whole hours before ``now``, oldest first."""
+def hourly_negative_volume(mentions: Sequence[MentionFacts], now: datetime, hours: int) -> tuple[list[int], int]:
+    """Negative volume in each of the last ``hours`` whole hours before ``now``, oldest
+    first, and the number of negative posts in the last of those hours."""
     buckets = [0] * hours
+    last_hour_posts = 0
     for m in mentions:
         if not m.negative:
             continue
@@ -155,4 +157,5 @@ def hourly_negative_volume(mentions: Sequence[MentionFacts], now: datetime, hour
         index = hours - 1 - int(age.total_seconds() // 3600)
         if 0 <= index < hours:
             buckets[index] += 1 + m.reposts
-    return buckets
+            last_hour_posts += index == hours - 1
+    return buckets, last_hour_posts

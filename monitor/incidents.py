@@ -163,24 +163,25 @@ def evaluate_brand(session: Session, config: Config, brand: BrandConfig, now: da
     }
     resolved_at = _last_resolved(session, brand.id, now - cfg.window)
     for cause, fig in sorted(figs.items()):
-        incident = open_by_cause.get(cause)
-        if incident is not None:
-            _update(session, incident, fig, config, now, report)
-            continue
         cause_facts = [m for m in facts if m.cause == cause]
         if cause in resolved_at:
-            # The team closed an incident on this cause: the posts it covered must not
-            # open it again. Only talk that is new since then (published or first found
-            # after the resolution) can start a new incident.
+            # The team closed an incident on this cause: the posts it covered must neither
+            # open it again nor count in the next incident's figures (they would raise its
+            # tier with no new evidence). Only talk that is new since then (published or
+            # first found after the resolution) counts.
             cause_facts = [m for m in cause_facts if m.new_since(resolved_at[cause])]
             fig = figures_by_cause(brand.id, cause_facts, now, cfg.window, cfg.top_posts).get(cause)
             if fig is None:
                 continue
-        hourly = None
+        incident = open_by_cause.get(cause)
+        if incident is not None:
+            _update(session, incident, fig, config, now, report)
+            continue
+        hourly, last_hour_posts = None, 0
         if cfg.spike.enabled:
             hours = cfg.spike.baseline_days * 24 + 1
-            hourly = hourly_negative_volume(cause_facts, now, hours)
-        reasons = triggers(fig, cfg, hourly, brand.locale)
+            hourly, last_hour_posts = hourly_negative_volume(cause_facts, now, hours)
+        reasons = triggers(fig, cfg, hourly, brand.locale, last_hour_posts)
         if reasons:
             open_by_cause[cause] = _open(session, brand, fig, reasons, config, now, report)
     for incident in open_by_cause.values():

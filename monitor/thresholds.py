@@ -29,11 +29,12 @@ PHRASES = {
 }
 
 
-def triggers(fig: Figures, cfg: IncidentsConfig, hourly: Sequence[int] | None = None, locale: str = "zh-CN") -> list[str]:
+def triggers(fig: Figures, cfg: IncidentsConfig, hourly: Sequence[int] | None = None, locale: str = "zh-CN",
+             last_hour_posts: int = 0) -> list[str]:
     """Why an incident should open for these figures (empty: it should not), in ``locale``.
 
     ``hourly`` is the negative volume per hour over the spike baseline, oldest first,
-    the last element being the last hour.
+    the last element being the last hour; ``last_hour_posts`` the negative posts in that hour.
     """
     say = PHRASES.get(locale, PHRASES["en"])
     reasons = []
@@ -44,7 +45,7 @@ def triggers(fig: Figures, cfg: IncidentsConfig, hourly: Sequence[int] | None = 
         who = kol.author_name or say["mention"].format(id=kol.id)
         followers = say["followers"].format(n=kol.author_followers) if kol.author_followers else ""
         reasons.append(say["kol"].format(who=who, followers=followers))
-    if hourly and spike(hourly, cfg):
+    if hourly and spike(hourly, cfg, last_hour_posts):
         last, usual = hourly[-1], usual_level(hourly)
         # The actual ratio, not the configured multiple: how far above normal it really is.
         if usual >= 1:
@@ -60,9 +61,10 @@ def usual_level(hourly: Sequence[int]) -> float:
     return sum(before) / len(before) if before else 0.0
 
 
-def spike(hourly: Sequence[int], cfg: IncidentsConfig) -> bool:
-    """Last hour ≥ multiple × the mean of the hours before it, and at least the minimum volume."""
-    if not cfg.spike.enabled or len(hourly) < 2:
+def spike(hourly: Sequence[int], cfg: IncidentsConfig, last_hour_posts: int) -> bool:
+    """Last hour ≥ multiple × the mean of the hours before it, with at least the minimum
+    volume from at least the minimum number of posts."""
+    if not cfg.spike.enabled or len(hourly) < 2 or last_hour_posts < cfg.spike.min_posts:
         return False
     last = hourly[-1]
     return last >= cfg.spike.min_volume and last >= cfg.spike.multiple * max(usual_level(hourly), 1.0)

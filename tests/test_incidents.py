@@ -257,6 +257,24 @@ def test_a_resolved_incident_does_not_reopen_on_the_posts_it_covered(env):
         assert s.scalar(select(func.count()).select_from(Incident)) == 1
 
 
+def test_the_next_incident_after_a_resolution_counts_only_talk_new_since_then(env):
+    cfg, factory = env
+    for i in range(5):  # a storm of 5 x 120 reposts: red
+        add(factory, T0 + timedelta(minutes=i), reposts=120)
+    [first] = run(factory, cfg, T0 + timedelta(minutes=10)).opened
+    with session_scope(factory) as s:
+        resolve(s, first, actor="lin", now=T0 + timedelta(hours=1), config=cfg)
+    add(factory, T0 + timedelta(hours=2), reposts=60)
+    r = run(factory, cfg, T0 + timedelta(hours=2, minutes=5))
+    [second] = r.opened
+    assert [(n.kind, n.tier, n.context["negative_volume"]) for n in r.notifications] == [("alert", "yellow", 61)]
+    # The resolved storm's posts are still in the 24-hour window; they must not raise the new
+    # incident's tier on the next cycle, when nothing new has happened.
+    assert run(factory, cfg, T0 + timedelta(hours=2, minutes=10)).notifications == []
+    with session_scope(factory) as s:
+        assert get_incident(s, second).tier == "yellow"
+
+
 def test_an_older_post_found_after_a_resolution_is_new_evidence(env):
     cfg, factory = env
     add(factory, T0, reposts=60)
@@ -287,10 +305,10 @@ def test_trigger_reasons_speak_the_brands_language(env):
     from monitor.thresholds import triggers
 
     cfg, _ = env
-    fig = Figures(brand="s", cause="product_quality", negative_count=3)
+    fig = Figures(brand="s", cause="product_quality", negative_count=8)
     hourly = [0] * 24 + [40]
-    zh = triggers(fig, cfg.incidents.model_copy(update={"spike": cfg.incidents.spike.model_copy(update={"enabled": True})}), hourly, "zh-CN")
-    en = triggers(fig, cfg.incidents.model_copy(update={"spike": cfg.incidents.spike.model_copy(update={"enabled": True})}), hourly, "en")
+    zh = triggers(fig, cfg.incidents.model_copy(update={"spike": cfg.incidents.spike.model_copy(update={"enabled": True})}), hourly, "zh-CN", 8)
+    en = triggers(fig, cfg.incidents.model_copy(update={"spike": cfg.incidents.spike.model_copy(update={"enabled": True})}), hourly, "en", 8)
     assert zh and "过去一小时负面声量（40）" in zh[0]
     assert en and "negative volume in the last hour (40)" in en[0]
 
@@ -319,6 +337,16 @@ def test_two_posts_in_a_quiet_hour_are_not_a_spike(spike_env):
     now = T0 + timedelta(days=1)
     add(factory, now - timedelta(minutes=20))
     add(factory, now - timedelta(minutes=10))
+    assert run(factory, make(True), now).opened == []
+
+
+def test_two_posts_reposted_past_the_minimum_volume_are_still_not_a_spike(spike_env):
+    make, factory = spike_env
+    now = T0 + timedelta(days=1)
+    # 2 posts x (1 + 15 reposts) = 32: above min_volume (20) and far above a quiet hour,
+    # but fewer posts than min_posts (5); neither passes the repost threshold (50).
+    add(factory, now - timedelta(minutes=20), reposts=15)
+    add(factory, now - timedelta(minutes=10), reposts=15)
     assert run(factory, make(True), now).opened == []
 
 
@@ -351,8 +379,9 @@ def test_the_spike_reason_speaks_english_for_english_brands():
 
     cfg = IncidentsConfig(spike=SpikeConfig(enabled=True, multiple=3, min_volume=20))
     fig = Figures(brand="s", cause="product_quality")
-    assert triggers(fig, cfg, [4] * 24 + [40], "en") == ["negative volume in the last hour (40) is 10.0× its usual hourly level (4.0)"]
-    assert triggers(fig, cfg, [0] * 24 + [40], "en") == ["negative volume in the last hour (40) against a usual hourly level of 0.0"]
+    assert triggers(fig, cfg, [4] * 24 + [40], "en", 10) == ["negative volume in the last hour (40) is 10.0× its usual hourly level (4.0)"]
+    assert triggers(fig, cfg, [0] * 24 + [40], "en", 10) == ["negative volume in the last hour (40) against a usual hourly level of 0.0"]
+    assert triggers(fig, cfg, [0] * 24 + [40], "en", 4) == []  # 40 from 4 posts: below min_posts (5)
 
 
 def test_a_status_update_says_what_changed_since_the_last_one(env):
