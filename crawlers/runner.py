@@ -14,7 +14,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from monitor.config import Config
@@ -171,6 +171,28 @@ def crawl(
     """
     if not sources:
         return []
+    from monitor.db import make_engine, session_factory, session_scope
+    from monitor.source_health import close_interrupted_runs, last_run_ids
+
+    engine = make_engine(config.database_url())
+    try:
+        with session_scope(session_factory(engine)) as s:
+            before = last_run_ids(s, [src.id for src in sources])
+        results, interrupted = _crawl_in_child(config, sources, now, timeout, progress, stop, stop_grace)
+        if interrupted:
+            with session_scope(session_factory(engine)) as s:
+                close_interrupted_runs(s, before, now or datetime.now(timezone.utc), results[0].error or "")
+    finally:
+        engine.dispose()
+    return results
+
+
+def _crawl_in_child(
+    config: Config, sources: list[SourceBase], now: datetime | None, timeout: float | None,
+    progress: bool, stop: threading.Event | None, stop_grace: float,
+) -> tuple[list[CrawlResult], bool]:
+    """The results the child reported, or, when it never did (it crashed, overran or was
+    stopped), a failed result per source naming the cause and ``True``."""
     ctx = _mp_context()
     parent, child = ctx.Pipe(duplex=False)
     from monitor import secrets
@@ -203,7 +225,7 @@ def crawl(
         proc.kill()
         proc.join()
     if outcome and outcome[0] == "ok":
-        return outcome[1]
+        return outcome[1], False
     if outcome is None and asked_to_close:
         why = "stopped: the service was shutting down"
     elif outcome is None:
@@ -213,7 +235,7 @@ def crawl(
 
         log.error("crawl process failed:\n%s", outcome[1])
         why = redact("crawl process failed: " + outcome[1].strip().splitlines()[-1])
-    return [CrawlResult(source_id=s.id, ok=False, errors=1, error=why) for s in sources]
+    return [CrawlResult(source_id=s.id, ok=False, errors=1, error=why) for s in sources], True
 
 
 def work_forever(config: Config) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.config import Config
@@ -55,6 +55,45 @@ def source_health(session: Session, config: Config, history: int = 20) -> list[S
             failing_streak=streak,
         ))
     return out
+
+
+def last_run_ids(session: Session, source_ids: list[str]) -> dict[str, int]:
+    """The newest ``source_runs`` id of each source (0 for none): taken before a crawl starts,
+    so :func:`close_interrupted_runs` knows which runs that crawl opened."""
+    rows = session.execute(
+        select(SourceRun.source_id, func.max(SourceRun.id)).where(SourceRun.source_id.in_(source_ids))
+        .group_by(SourceRun.source_id)
+    ).all()
+    ids = {source_id: 0 for source_id in source_ids}
+    ids.update({source_id: int(last) for source_id, last in rows if last is not None})
+    return ids
+
+
+def close_interrupted_runs(session: Session, before: dict[str, int], at: datetime, why: str) -> None:
+    """Record a crawl that never finished (timed out, its process died or was killed) as a
+    failed run of each of its sources.
+
+    The crawl's own record stays open when its process is gone before the spider closes;
+    an open record counts for nothing, so without this a source that always hangs would
+    never show as failing nor raise the ops notice. A source whose crawl died before it
+    opened a record gets one.
+    """
+    message = redact(why)[:2000]
+    for source_id, last_id in before.items():
+        runs = session.scalars(
+            select(SourceRun).where(SourceRun.source_id == source_id, SourceRun.id > last_id,
+                                    SourceRun.finished_at.is_(None))
+        ).all()
+        if not runs:
+            finished = session.scalar(
+                select(func.count()).select_from(SourceRun).where(SourceRun.source_id == source_id, SourceRun.id > last_id))
+            if finished:
+                continue  # the spider closed its record before the process went: it says what happened
+            runs = [SourceRun(source_id=source_id, started_at=at, stats={})]
+            session.add(runs[0])
+        for run in runs:
+            run.finished_at, run.ok, run.errors = at, False, max(run.errors or 0, 1)
+            run.error_message = message
 
 
 def failing_sources(session: Session, config: Config, now: datetime) -> list[Notification]:

@@ -21,7 +21,7 @@ from crawlers.runner import crawl
 from monitor.db import session_scope
 from monitor.migrate import open_database
 from monitor.models import Mention, OutboxMessage, SourceRun
-from monitor.source_health import failing_sources
+from monitor.source_health import failing_sources, source_health
 
 BIN = Path(sys.executable).with_name("repmon")
 NOW = datetime(2026, 3, 10, 5, 0, tzinfo=timezone.utc)
@@ -223,6 +223,33 @@ def test_a_source_returning_garbage_for_a_day_is_reported_once_and_others_carry_
         assert s.scalar(select(func.count()).select_from(Mention)) == 24
     assert len(keys) == 1  # one notice for the whole failure streak
     engine.dispose()
+
+
+def test_a_source_whose_crawl_always_times_out_is_recorded_as_failing_and_raises_one_ops_notice(tmp_path, config_factory, db_url):
+    pager = SlowPager(pause=60)  # page 2 hangs far beyond the crawl timeout
+    try:
+        cfg = config_factory(db_url, f"sources:\n  - {{id: wb, kind: weibo, keywords: [手镯之家], base_url: '{pager.url}', "
+                                     "max_pages: 3, fail_notice_after: 2}\n"
+                                     "crawl: {download_delay: 0s, autothrottle: false, retry_times: 0}\n")
+        engine, factory = open_database(cfg)
+        keys = set()
+        for i in range(3):
+            now = NOW + timedelta(minutes=10 * i)
+            [r] = crawl(cfg, cfg.sources, now=now, timeout=4)
+            assert not r.ok and r.error == "timed out"
+            with session_scope(factory) as s:
+                keys |= {n.key for n in failing_sources(s, cfg, now)}
+        with session_scope(factory) as s:
+            runs = s.scalars(select(SourceRun).where(SourceRun.source_id == "wb").order_by(SourceRun.id)).all()
+            # Each killed crawl's own record is closed as a failure naming the cause, not left open.
+            assert [(r.ok, r.error_message, r.finished_at is not None) for r in runs] == [(False, "timed out", True)] * 3
+            [health] = source_health(s, cfg)
+            assert health.failing_streak == 3 and health.last_error == "timed out"
+        assert len(keys) == 1  # the ops notice, once for the streak
+        assert len(stored(cfg)) == 10  # what page 1 gave before the hang stays stored
+        engine.dispose()
+    finally:
+        pager.close()
 
 
 # ---------------------------------------------------------------- channels failing for a long time
