@@ -3,7 +3,6 @@ date), and hand a short summary card to the digest route."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -246,7 +245,7 @@ def build_digest(session: Session, config: Config, brand: BrandConfig, day: date
         # No server file path: whoever reads the card cannot open it; the console lists the archive by date.
         "digest_url": url,
     }
-    note = Notification(kind="digest", key=f"digest:{brand.id}:{day.isoformat()}", brand=brand.id, tier=None, incident_id=None,
+    note = Notification(kind="digest", key=digest_key(brand.id, day), brand=brand.id, tier=None, incident_id=None,
                         context=card)
     return DigestResult(brand.id, path, note)
 
@@ -284,27 +283,49 @@ def due_digest_days(now_local: datetime, send_at: time, lookback: int = CATCH_UP
     return [latest - timedelta(days=back) for back in range(lookback - 1, -1, -1)]
 
 
-def missing_digests(config: Config, now: datetime, exists: Callable[[Path], bool] = Path.exists,
+def digest_key(brand_id: str, day: date) -> str:
+    """The summary card's outbox key: one card per brand and day, ever."""
+    return f"digest:{brand_id}:{day.isoformat()}"
+
+
+def missing_digests(config: Config, session: Session, now: datetime,
                     lookback: int = CATCH_UP_DAYS) -> list[tuple[str, date]]:
-    """(brand, day) pairs that are due but have no archived page."""
+    """(brand, day) pairs that are due but whose summary card was never queued.
+
+    Decided by the outbox (a row with the card's key, on any channel), not by the archive
+    page: ``repmon digest --no-send`` writes a page without sending anything, and a lost
+    page does not mean the card was not sent. Only when the digest route has no channel
+    at all (no card can ever be queued) does a missing page count as missing."""
+    from alerts.routes import channels_for
+    from monitor.models import OutboxMessage
+
     hour, minute = (int(x) for x in config.digest.time.split(":"))
     days = due_digest_days(now.astimezone(config.tz), time(hour, minute), lookback)
-    return [(b.id, d) for d in days for b in config.brands if not exists(archive_path(config, b.id, d))]
+    due = [(b.id, d) for d in days for b in config.brands]
+    if not due:
+        return []
+    routed = bool(channels_for(Notification(kind="digest", key="", brand=None, tier=None, incident_id=None), config))
+    if not routed:
+        return [(b, d) for b, d in due if not archive_path(config, b, d).exists()]
+    keys = [digest_key(b, d) for b, d in due]
+    queued = set(session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))).all())
+    return [(b, d) for b, d in due if digest_key(b, d) not in queued]
 
 
 def catch_up_digests(config: Config, factory: sessionmaker[Session], clock: Clock,
                      lookback: int = CATCH_UP_DAYS) -> list[DigestResult]:
-    """Write and send every due digest whose archive page is missing (a run missed while
-    the service was down or late). Sending twice is impossible: the outbox key
+    """Write and send every due digest whose summary card was never queued (a run missed
+    while the service was down or late, or a day only previewed with ``--no-send``); its
+    page is written afresh. Sending twice is impossible: the outbox key
     ``digest:<brand>:<date>`` is idempotent. Days before monitoring began (no mention
     fetched by that day's end) are skipped rather than reported as silent days."""
     from alerts.outbox import enqueue
 
-    missing = missing_digests(config, clock.now(), lookback=lookback)
-    if not missing:
-        return []
     results = []
     with session_scope(factory) as s:
+        missing = missing_digests(config, s, clock.now(), lookback=lookback)
+        if not missing:
+            return []
         first_fetch = s.scalar(select(func.min(Mention.fetched_at)))
         for brand_id, day in missing:
             if first_fetch is None or first_fetch >= day_bounds(day, config.tz)[1]:

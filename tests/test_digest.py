@@ -317,7 +317,8 @@ def test_a_missed_digest_is_caught_up_once_and_never_sent_twice(env, tmp_path):
     clock = FixedClock(datetime(2026, 3, 12, 2, 0, tzinfo=timezone.utc))
     [r10] = send_digests(cfg, factory, FixedClock(datetime(2026, 3, 11, 1, 0, tzinfo=timezone.utc)))  # 03-10's, sent on time
     assert r10.path.name == "2026-03-10.html"
-    assert missing_digests(cfg, clock.now()) == [("shouzhuo", date(2026, 3, 11))]
+    with session_scope(factory) as s:
+        assert missing_digests(cfg, s, clock.now()) == [("shouzhuo", date(2026, 3, 11))]
     [r11] = catch_up_digests(cfg, factory, clock)
     assert r11.path == tmp_path / "digests" / "shouzhuo" / "2026-03-11.html" and r11.path.exists()
     assert catch_up_digests(cfg, factory, clock) == []
@@ -326,6 +327,64 @@ def test_a_missed_digest_is_caught_up_once_and_never_sent_twice(env, tmp_path):
     with session_scope(factory) as s:
         keys = sorted(m.idempotency_key for m in s.scalars(select(OutboxMessage)))
     assert keys == ["digest:shouzhuo:2026-03-10", "digest:shouzhuo:2026-03-11"]
+
+
+def test_a_no_send_preview_does_not_stop_the_catch_up_from_sending_the_card_once(env, db_url, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from alerts.delivery import Deliverer
+    from monitor.cli.app import main
+    from monitor.digest import catch_up_digests, missing_digests
+
+    cfg, factory = env
+    add(factory, T - timedelta(days=1), True)  # monitoring began on 03-09
+    add(factory, T + timedelta(days=1), True)
+    send_digests(cfg, factory, FixedClock(datetime(2026, 3, 11, 1, 0, tzinfo=timezone.utc)))  # 03-10's, sent on time
+    # The service is down on 03-12 at 09:00; someone previews 03-11's digest by hand.
+    cfg_path = tmp_path / "config.yaml"
+    cfg_path.write_text(f"database: {{url: '{db_url}'}}\nbrands:\n  - {{id: shouzhuo, name: 手镯之家, keywords: {{any: [手镯之家]}}}}\n"
+                        f"channels:\n  arch: {{kind: file, path: '{tmp_path / 'a.jsonl'}'}}\nroutes:\n  digest: [arch]\n"
+                        f"digest: {{dir: '{tmp_path / 'digests'}'}}\n")
+    result = CliRunner().invoke(main, ["digest", "--no-send", "--date", "2026-03-11", "--now", "2026-03-12T09:30:00+08:00",
+                                       "--config", str(cfg_path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    page = tmp_path / "digests" / "shouzhuo" / "2026-03-11.html"
+    assert page.exists()
+    with session_scope(factory) as s:
+        assert [m.idempotency_key for m in s.scalars(select(OutboxMessage))] == ["digest:shouzhuo:2026-03-10"]
+    # The service starts at 10:00: the previewed day's card was never queued, so it is due.
+    clock = FixedClock(datetime(2026, 3, 12, 2, 0, tzinfo=timezone.utc))
+    with session_scope(factory) as s:
+        assert missing_digests(cfg, s, clock.now()) == [("shouzhuo", date(2026, 3, 11))]
+    [r] = catch_up_digests(cfg, factory, clock)
+    assert r.path == page and page.exists()
+    assert catch_up_digests(cfg, factory, clock) == []  # a second catch-up sends nothing
+    Deliverer(cfg).deliver_due(factory, clock)
+    assert catch_up_digests(cfg, factory, clock) == []
+    Deliverer(cfg).deliver_due(factory, clock)
+    sent = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
+    assert [m["key"] for m in sent] == ["digest:shouzhuo:2026-03-10", "digest:shouzhuo:2026-03-11"]  # 03-11's exactly once
+    with session_scope(factory) as s:
+        rows = sorted(m.idempotency_key for m in s.scalars(select(OutboxMessage)))
+    assert rows == ["digest:shouzhuo:2026-03-10", "digest:shouzhuo:2026-03-11"]
+
+
+def test_without_a_digest_route_the_catch_up_only_writes_missing_pages(config_factory, db_url, tmp_path):
+    from monitor.digest import catch_up_digests
+
+    cfg = config_factory(db_url, f"digest: {{dir: {tmp_path / 'digests'}}}\n")
+    engine = make_engine(db_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    try:
+        add(factory, T - timedelta(days=1), True)
+        clock = FixedClock(datetime(2026, 3, 12, 2, 0, tzinfo=timezone.utc))
+        assert [r.path.name for r in catch_up_digests(cfg, factory, clock)] == ["2026-03-10.html", "2026-03-11.html"]
+        assert catch_up_digests(cfg, factory, clock) == []  # no card can be queued: the pages are the record
+    finally:
+        engine.dispose()
 
 
 def test_no_digest_is_caught_up_for_days_before_monitoring_began(env):

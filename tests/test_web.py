@@ -236,6 +236,38 @@ def test_the_config_page_masks_secrets(tmp_path, monkeypatch):
     engine.dispose()
 
 
+def test_the_config_page_masks_literal_cookies_and_header_credentials(tmp_path):
+    from monitor.config import parse_config
+    from monitor.web.app import _masked
+
+    cfg, factory, engine, _ = seeded(tmp_path)
+    cfg = parse_config(
+        "database: {url: 'sqlite:///x.db'}\n"
+        "brands:\n  - {id: b, name: B, keywords: {any: [b]}}\n"
+        "sources:\n"
+        "  - id: w\n    kind: weibo\n    keywords: [b]\n"
+        '    cookie: "SUB=literalsecretvalue123; SUBP=literalsubp456"\n'
+        "    headers: {Authorization: 'Bearer literal-bearer-789', X-Api-Key: literal-apikey-000, Referer: 'https://m.weibo.cn/'}\n"
+        "  - id: w2\n    kind: weibo\n    keywords: [b]\n"
+        "    headers: {Cookie: 'SUB=literal-cookie-header-111'}\n"
+        "  - {id: m, kind: mastodon, base_url: 'https://mastodon.example', hashtags: [b], token: literal-masto-222}\n",
+        base_dir=tmp_path)
+    client = TestClient(create_app(cfg, factory, env={"REPMON_WEB_TOKEN": TOKEN}), base_url="http://127.0.0.1")
+    login(client)
+    text = client.get("/config").text
+    for secret in ("literalsecretvalue123", "literalsubp456", "literal-bearer-789", "literal-apikey-000",
+                   "literal-cookie-header-111", "literal-masto-222"):
+        assert secret not in text, secret
+    sources = _masked(cfg)["sources"]
+    assert sources[0]["cookie"] == "******" and sources[1]["cookie"] == "******"
+    # Header names stay readable, so the page still shows what is sent.
+    assert set(sources[0]["headers"]) == {"Authorization", "X-Api-Key", "Referer"}
+    assert set(sources[0]["headers"].values()) == {"******"}
+    # A variable's name is not a secret.
+    assert _masked(cfg)["web"]["token_env"] == "REPMON_WEB_TOKEN"
+    engine.dispose()
+
+
 def test_the_console_refuses_to_start_without_a_token(tmp_path):
     cfg, factory, engine, _ = seeded(tmp_path)
     with pytest.raises(WebConfigError, match="set the environment variable REPMON_WEB_TOKEN"):

@@ -15,7 +15,7 @@ from monitor.config import Config
 @main.command("digest")
 @click.option("--date", "day", metavar="YYYY-MM-DD", help="The local day (default: yesterday).")
 @click.option("--brand", "brand_id", help="Only this brand.")
-@click.option("--no-send", is_flag=True, help="Write the page only; do not send the summary card.")
+@click.option("--no-send", is_flag=True, help="Write the page only (a preview); do not send the summary card. The service still sends it when due.")
 @now_option
 @config_option
 def digest_cmd(day: str | None, brand_id: str | None, no_send: bool, now_iso: str | None, config: Config) -> None:

@@ -440,7 +440,17 @@ def _statement(config: Config, incident_id: int, tier: str, ctx: dict[str, Any])
     return renderer.render(payload).statement
 
 
-SECRET_KEYS = ("token", "secret", "webhook_url", "password", "cookies", "headers")
+# Config keys whose whole value is a secret (a dict keeps its keys: cookie and header
+# names, never their values). Matched on the key's last word, so ``token``,
+# ``access_token``, ``api_key``, ``client_secret`` and the source's whole-string
+# ``cookie`` are all masked; ``token_env`` (a variable's name) and ``key_prefix`` are not.
+# Every header value is masked, not just Cookie / Authorization / X-Api-Key: a custom
+# header may carry a credential too.
+SECRET_KEYS = re.compile(
+    r"(?:^|[_-])(?:token|secret|password|passwd|pwd|cookies?|headers|authorization|auth|api[_-]?key|apikey"
+    r"|access[_-]?key|private[_-]?key|credentials?|webhook_url|session)$",
+    re.IGNORECASE,
+)
 # Query parameters whose value is a credential even when typed into the file directly.
 SECRET_PARAMS = re.compile(r"(key|token|secret|password|passwd|pwd|sig|signature|auth|session)", re.IGNORECASE)
 MASK = "******"
@@ -485,7 +495,7 @@ def _masked(config: Config) -> dict[str, Any]:
         if isinstance(node, dict):
             out = {}
             for k, v in node.items():
-                if k in SECRET_KEYS and v:
+                if isinstance(k, str) and SECRET_KEYS.search(k) and v:
                     out[k] = {kk: MASK for kk in v} if isinstance(v, dict) else MASK
                 else:
                     out[k] = walk(v)
