@@ -13,6 +13,7 @@ from crawlers.context import SETTINGS_KEY, IngestContext
 from monitor.db import session_scope
 from monitor.models import SourceRun
 from monitor.secrets import redact
+from monitor.source_health import SHUTDOWN
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ class SourceRunRecorder:
             # Errors quote URLs and answers, which may carry a ${ENV} secret (a token in a URL).
             run.error_message = redact("; ".join(messages))[:2000] or None
             run.stats = {k: v for k, v in stats.items() if isinstance(v, (int, float, str))}
+            if reason == SHUTDOWN:  # Scrapy's graceful stop: the service is stopping, the source did nothing wrong
+                run.stats["interrupted"] = SHUTDOWN
 
 
 def _describe(stats: dict[str, Any]) -> str:

@@ -181,7 +181,8 @@ def crawl(
         results, interrupted = _crawl_in_child(config, sources, now, timeout, progress, stop, stop_grace)
         if interrupted:
             with session_scope(session_factory(engine)) as s:
-                close_interrupted_runs(s, before, now or datetime.now(timezone.utc), results[0].error or "")
+                close_interrupted_runs(s, before, now or datetime.now(timezone.utc), results[0].error or "",
+                                       shutdown=stop is not None and stop.is_set())
     finally:
         engine.dispose()
     return results

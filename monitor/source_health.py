@@ -25,16 +25,27 @@ class SourceHealth:
     last_items: int | None
     last_error: str | None
     failing_streak: int
+    failing_since: datetime | None = None  # start of the first failed run of the streak
+
+
+# A run cut short because the service was stopping (not the source's fault) is kept as a
+# record but judged neither way: it neither starts nor ends a failure streak.
+SHUTDOWN = "shutdown"
+
+
+def judged(runs: list[SourceRun]) -> list[SourceRun]:
+    """``runs`` without the ones a shutdown cut short."""
+    return [r for r in runs if (r.stats or {}).get("interrupted") != SHUTDOWN]
 
 
 def source_health(session: Session, config: Config, history: int = 20) -> list[SourceHealth]:
     """One line per configured source, from its recent runs."""
     out = []
     for src in config.sources:
-        runs = session.scalars(
+        runs = judged(session.scalars(
             select(SourceRun).where(SourceRun.source_id == src.id, SourceRun.finished_at.is_not(None))
             .order_by(SourceRun.started_at.desc(), SourceRun.id.desc()).limit(history)
-        ).all()
+        ).all())
         streak = 0
         for r in runs:
             if r.ok:
@@ -53,6 +64,7 @@ def source_health(session: Session, config: Config, history: int = 20) -> list[S
             # Runs stored before errors were redacted at write time may still carry a secret.
             last_error=redact(last.error_message) if last and not last.ok and last.error_message else None,
             failing_streak=streak,
+            failing_since=runs[streak - 1].started_at if streak else None,
         ))
     return out
 
@@ -69,9 +81,11 @@ def last_run_ids(session: Session, source_ids: list[str]) -> dict[str, int]:
     return ids
 
 
-def close_interrupted_runs(session: Session, before: dict[str, int], at: datetime, why: str) -> None:
+def close_interrupted_runs(session: Session, before: dict[str, int], at: datetime, why: str,
+                           shutdown: bool = False) -> None:
     """Record a crawl that never finished (timed out, its process died or was killed) as a
-    failed run of each of its sources.
+    failed run of each of its sources; with ``shutdown``, as a run the stopping service cut
+    short, which does not count as a failure of the source.
 
     The crawl's own record stays open when its process is gone before the spider closes;
     an open record counts for nothing, so without this a source that always hangs would
@@ -94,6 +108,8 @@ def close_interrupted_runs(session: Session, before: dict[str, int], at: datetim
         for run in runs:
             run.finished_at, run.ok, run.errors = at, False, max(run.errors or 0, 1)
             run.error_message = message
+            if shutdown:
+                run.stats = {**(run.stats or {}), "interrupted": SHUTDOWN}
 
 
 def failing_sources(session: Session, config: Config, now: datetime) -> list[Notification]:
@@ -106,10 +122,10 @@ def failing_sources(session: Session, config: Config, now: datetime) -> list[Not
     for src in config.sources:
         if not src.enabled:
             continue
-        runs = session.scalars(
+        runs = judged(session.scalars(
             select(SourceRun).where(SourceRun.source_id == src.id, SourceRun.finished_at.is_not(None))
             .order_by(SourceRun.started_at.desc(), SourceRun.id.desc()).limit(200)
-        ).all()
+        ).all())
         streak = []
         for r in runs:
             if r.ok:

@@ -323,7 +323,11 @@ service: {{stop_timeout: 3s, evaluate_every: 1h, deliver_every: 1h}}
         text = log.read_text()
         assert "asking the crawl of wb to close" in text and "repmon service stopped" in text
         assert len(query(db_url, "select id from mentions")) == 10  # the partial crawl stays stored
-        assert lock_row(db_url)["info"] is not None and status(config)["running"] is False
+        after = status(config)
+        assert lock_row(db_url)["info"] is not None and after["running"] is False
+        # The run the shutdown cut short is closed, but the source did nothing wrong.
+        assert query(db_url, "select count(*) from source_runs where finished_at is null") == [(0,)]
+        assert after["failing_sources"] == []
     finally:
         kill(proc)
         pager.close()

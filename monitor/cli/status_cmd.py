@@ -21,7 +21,8 @@ def status_cmd(fmt: str, config: Config) -> None:
     from monitor.db import session_scope
     from monitor.lock import read_lock
     from monitor.migrate import open_database
-    from monitor.models import Incident, OutboxMessage, SourceRun
+    from monitor.models import Incident, OutboxMessage
+    from monitor.source_health import source_health
 
     from monitor.migrate import is_current
 
@@ -44,13 +45,10 @@ def status_cmd(fmt: str, config: Config) -> None:
              "opened_at": i.opened_at.isoformat()}
             for i in s.scalars(select(Incident).where(Incident.status != "resolved").order_by(Incident.opened_at))
         ]
-        failing = []
-        for src in config.sources:
-            last = s.scalars(
-                select(SourceRun).where(SourceRun.source_id == src.id).order_by(SourceRun.started_at.desc(), SourceRun.id.desc()).limit(1)
-            ).first()
-            if last is not None and not last.ok and last.finished_at is not None:
-                failing.append({"id": src.id, "since": last.started_at.isoformat(), "error": last.error_message})
+        failing = [
+            {"id": h.id, "since": h.failing_since.isoformat(), "runs": h.failing_streak, "error": h.last_error}
+            for h in source_health(s, config) if h.enabled and h.failing_since is not None
+        ]
     engine.dispose()
     running = holder is not None and holder.alive(now, config.service.lease)
     data = {
