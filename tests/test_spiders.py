@@ -159,6 +159,70 @@ def test_a_failed_long_text_keeps_the_truncated_text_and_is_counted(config_facto
         assert runs[-1].stats["repmon/longtext_failed"] == 1
 
 
+def route_long_original(srv, **answers):
+    """The repost page whose originals are cut at "...全文" (no longText block, as in search
+    results), and /statuses/extend per id: ``answers`` override an id's answer."""
+    srv.route(WEIBO_Q + "1", "weibo_repost_long_original.json")
+    srv.route(WEIBO_Q + "2", (200, "application/json", json.dumps({"ok": 0, "data": {}})))
+    for pid, name in (("200", "weibo_extend_original_200.json"), ("202", "weibo_extend_original_202.json"),
+                      ("203", "weibo_extend_own_203.json"), ("204", "weibo_extend_original_204.json")):
+        srv.route(f"/statuses/extend?id=4900000000000{pid}", answers.get(f"id{pid}", name))
+
+
+def test_weibo_a_truncated_original_of_a_repost_is_expanded_and_matches_the_brand_past_the_cut(config_factory, tmp_path, db_url):
+    with source_server() as srv:
+        route_long_original(srv)
+        [r], rows, runs, _ = run_source(config_factory, db_url, weibo_yaml(srv.url))
+        assert r.ok, r.error
+        # The brand is only in the original's expanded text.
+        plain = rows["4900000000000201"]
+        assert plain.text == "转发微博 //转发: 今天去商场逛了一圈，看到一家银饰店，叫手镯之家，买的镯子戴了一周就发黑了"
+        assert (plain.brand, plain.author_name) == ("shouzhuo", "路过转一下")
+        # Both the reposter's text and the original truncated: both expanded, the original by its own id.
+        both = rows["4900000000000203"]
+        assert both.text == "这家也太离谱了，我也遇到过一模一样的问题 //转发: 朋友送的生日礼物，手镯之家买的，才戴三天卡扣就坏了"
+        assert both.author_name == "两头都长" and "全文" not in both.text
+        assert rows["4900000000000205"].text == "转发微博 //转发: 手镯之家的新款上了，限时八折，感兴趣的去看看"
+        assert sorted(rows) == ["4900000000000201", "4900000000000203", "4900000000000205"]  # originals are not stored
+        extended = sorted(q["path"].split("id=")[1] for q in srv.requests if q["path"].startswith("/statuses/extend"))
+        assert extended == ["4900000000000200", "4900000000000202", "4900000000000203", "4900000000000204"]
+        assert not runs[-1].stats.get("repmon/longtext_failed")
+
+
+@pytest.mark.parametrize("answer", ["weibo_extend_refused.json", (500, "text/plain", b"down"), (200, "text/html", b"<html>")])
+def test_weibo_a_failed_expansion_of_a_reposted_original_keeps_its_truncated_text_and_is_counted(
+        config_factory, tmp_path, answer, db_url):
+    with source_server() as srv:
+        route_long_original(srv, id200=answer, id202=answer, id203=answer, id204=answer)
+        [r], rows, runs, _ = run_source(config_factory, db_url, weibo_yaml(srv.url))
+        assert r.ok, r.error
+        # The brand past the cut is lost with the expansion: only the post naming it before the cut is kept.
+        assert sorted(rows) == ["4900000000000205"]
+        kept = rows["4900000000000205"].text
+        assert kept.startswith("转发微博 //转发: 手镯之家的新款上了 ...") and kept.endswith("全文")
+        assert runs[-1].stats["repmon/longtext_failed"] == 4  # 200, 202 and 204, and 203's own text
+        assert runs[-1].stats["repmon/dropped/no_brand"] == 2
+
+
+def test_weibo_one_failed_part_of_a_repost_does_not_cost_the_other_its_expansion(config_factory, tmp_path, db_url):
+    with source_server() as srv:
+        route_long_original(srv, id203=(500, "text/plain", b"down"))
+        [r], rows, runs, _ = run_source(config_factory, db_url, weibo_yaml(srv.url))
+        assert r.ok, r.error
+        assert rows["4900000000000203"].text == "这家也太离谱了 ...全文 //转发: 朋友送的生日礼物，手镯之家买的，才戴三天卡扣就坏了"
+        assert runs[-1].stats["repmon/longtext_failed"] == 1
+
+
+def test_weibo_a_truncated_original_is_left_as_it_is_when_long_text_expansion_is_off(config_factory, tmp_path, db_url):
+    with source_server() as srv:
+        route_long_original(srv)
+        [r], rows, runs, _ = run_source(config_factory, db_url, weibo_yaml(srv.url, ", expand_long_text: false"))
+        assert r.ok, r.error
+        assert sorted(rows) == ["4900000000000205"]
+        assert not any(q["path"].startswith("/statuses/extend") for q in srv.requests)
+        assert not runs[-1].stats.get("repmon/longtext_failed")
+
+
 def test_weibo_cookies_come_from_the_environment_as_a_whole_cookie_string_or_one_by_one(
         config_factory, tmp_path, monkeypatch, db_url):
     monkeypatch.setenv("T_WEIBO_COOKIE", "SUB=_2A25sub; SUBP=0033WrSX; _T_WM=77")

@@ -5,7 +5,9 @@ Search pages: ``/api/container/getIndex?containerid=100103type=61&q=KW&page_type
 ``search_type: 1`` is the relevance-ranked "all" tab). Posts arrive as ``data.cards[].mblog``,
 also nested in ``card_group``s. Truncated posts (``isLongText``) are expanded with
 ``/statuses/extend?id=ID``. A repost carries the original in ``retweeted_status``; its
-text is appended to the reposter's so "转发微博" still matches the brand. Counts come as
+text is appended to the reposter's so "转发微博" still matches the brand. An original that
+is itself truncated (``isLongText`` without a ``longText`` block: search results carry
+none) is expanded the same way, by its own id, after the reposter's text. Counts come as
 numbers or strings such as ``100万+``; ``created_at`` as ``刚刚``, ``5分钟前``, ``今天 12:30``,
 ``昨天 08:00``, ``06-14`` or ``Sat Jun 15 11:44:46 +0800 2019`` — the pipelines read them.
 """
@@ -110,22 +112,45 @@ class WeiboSpider(MentionSpider):
             return
         mblogs = list(iter_mblogs(inner["cards"]))
         posts = self.read_posts(mblogs, self._post, what)
-        for item, truncated in posts:
-            if truncated is not None:
-                yield self._request(f"{self.base}/statuses/extend?id={item['external_id']}", self.parse_long_text,
-                                    errback=self.long_text_failed, item=item, repost=repost_text(truncated))
-            else:
-                yield item
+        for item, expansion in posts:
+            yield self._expand(item, *expansion) if expansion is not None else item
         ids = [item["external_id"] for item, _ in posts]
         if mblogs and page < self.cfg.max_pages and self.should_page_on(ids):
             yield self._request(self.search_url(keyword, page + 1), self.parse_search, keyword=keyword, page=page + 1)
 
-    def _post(self, mblog: dict[str, Any]) -> tuple[MentionItem, dict[str, Any] | None] | None:
-        """A post's item, and the post itself when its full text is still to be fetched."""
+    def _post(self, mblog: dict[str, Any]) -> tuple[MentionItem, Expansion | None] | None:
+        """A post's item, and what of its text is still to be fetched (None when nothing is)."""
         item = self.item_from(mblog)
         if item is None:
             return None
-        return item, (mblog if self.cfg.expand_long_text and mblog.get("isLongText") else None)
+        if not self.cfg.expand_long_text:
+            return item, None
+        steps: list[tuple[str, str]] = []
+        if mblog.get("isLongText"):
+            steps.append(("own", item["external_id"]))
+        rt = mblog.get("retweeted_status")
+        if isinstance(rt, dict) and rt.get("isLongText") and not _long_text_block(rt):
+            rid = rt.get("id") or rt.get("mid")
+            if isinstance(rid, str) and rid.strip() or isinstance(rid, int) and not isinstance(rid, bool):
+                steps.append(("original", str(rid)))
+            else:  # the original stays cut short, its post is no less the reposter's
+                self._long_text_missing(item, f"its id is {json_type(rid)}", whose="the original of ")
+        if not steps:
+            return item, None
+        return item, (text_field(mblog, "text", "raw_text"), repost_text(mblog), steps)
+
+    def _expand(self, item: MentionItem, own: str, repost: str, steps: list[tuple[str, str]]) -> Any:
+        """The request for the next part of a post's text to expand, or the post when none is left.
+
+        ``own`` is the reposter's text and ``repost`` the marked original appended to it, each
+        as expanded so far; ``steps`` are ("own" | "original", id) still to fetch, in turn.
+        """
+        if not steps:
+            return item
+        (step, pid), rest = steps[0], steps[1:]
+        return self._request(f"{self.base}/statuses/extend?id={quote(pid, safe='')}", self.parse_long_text,
+                             errback=self.long_text_failed, item=item, own=own, repost=repost, step=step,
+                             expand_id=pid, then=rest)
 
     def item_from(self, mblog: dict[str, Any]) -> MentionItem | None:
         """The mention of one ``mblog``; None (counted) without an id; a
@@ -157,8 +182,10 @@ class WeiboSpider(MentionSpider):
             timezone=WEIBO_TZ,
         )
 
-    def parse_long_text(self, response: Response) -> Iterator[MentionItem]:
-        item: MentionItem = response.meta["item"]
+    def parse_long_text(self, response: Response) -> Iterator[Any]:
+        meta = response.meta
+        item: MentionItem = meta["item"]
+        step, own, repost = meta.get("step", "own"), *_parts(meta)
         long_text = None
         try:
             data = response.json()
@@ -167,7 +194,11 @@ class WeiboSpider(MentionSpider):
         if isinstance(data, dict) and data.get("ok") in (1, "1", True) and isinstance(data.get("data"), dict):
             long_text = data["data"].get("longTextContent")
         if isinstance(long_text, str) and long_text:
-            item["text"] = long_text + response.meta.get("repost", "")
+            if step == "original":
+                repost = REPOST_MARK + long_text
+            else:
+                own = long_text
+            item["text"] = own + repost
         else:
             if not isinstance(data, dict):
                 why = "not JSON" if data is NOT_JSON else f"answer was {json_type(data)}"
@@ -175,20 +206,46 @@ class WeiboSpider(MentionSpider):
                 why = f"longTextContent is {json_type(long_text)}, not a string"
             else:
                 why = f"ok: {data.get('ok')}"
-            self._long_text_missing(item, why)
-        yield item
+            self._long_text_missing(item, why, meta)
+        yield self._expand(item, own, repost, meta.get("then") or [])
 
-    def long_text_failed(self, failure: Any) -> Iterator[MentionItem]:
-        item: MentionItem = failure.request.meta["item"]
-        self._long_text_missing(item, failure.getErrorMessage()[:200])
-        yield item
+    def long_text_failed(self, failure: Any) -> Iterator[Any]:
+        meta = failure.request.meta
+        item: MentionItem = meta["item"]
+        self._long_text_missing(item, failure.getErrorMessage()[:200], meta)
+        # What was expanded so far stays; the rest of the post's text is still worth a try.
+        yield self._expand(item, *_parts(meta), meta.get("then") or [])
 
-    def _long_text_missing(self, item: MentionItem, why: str) -> None:
+    def _long_text_missing(self, item: MentionItem, why: str, meta: Any = None, whose: str = "") -> None:
         # The truncated text is better than nothing, but a run that keeps losing long texts
         # (cookie rejected by /statuses/extend only) must be visible.
+        if meta is not None and meta.get("step") == "original":
+            whose = f"the original {meta.get('expand_id')} of "
         self.crawler.stats.inc_value("repmon/longtext_failed")
-        self.logger.warning("source %s: full text of %s not available (%s); kept the truncated text",
-                            self.source_id, item["external_id"], why)
+        self.logger.warning("source %s: full text of %s%s not available (%s); kept the truncated text",
+                            self.source_id, whose, item["external_id"], why)
+
+
+# A post's text still to expand: its own text, the marked original, and the ("own" |
+# "original", id) parts to fetch.
+Expansion = tuple[str, str, list[tuple[str, str]]]
+
+
+def _parts(meta: Any) -> tuple[str, str]:
+    """A post's own text and marked original, as expanded so far (a request without ``own``
+    expands only the post's own text: its item's text is own + repost)."""
+    text, repost = meta["item"]["text"], meta.get("repost", "")
+    own = meta.get("own")
+    if own is None:
+        own = text[: len(text) - len(repost)] if repost and text.endswith(repost) else text
+    return own, repost
+
+
+def _long_text_block(rt: dict[str, Any]) -> str:
+    """The full text a post carries in its ``longText`` block ("" if none)."""
+    long = rt.get("longText") if isinstance(rt.get("longText"), dict) else {}
+    text = long.get("longTextContent")
+    return text if isinstance(text, str) else ""
 
 
 def repost_text(mblog: dict[str, Any]) -> str:
@@ -196,7 +253,6 @@ def repost_text(mblog: dict[str, Any]) -> str:
     rt = mblog.get("retweeted_status")
     if not isinstance(rt, dict):
         return ""
-    long = rt.get("longText") if isinstance(rt.get("longText"), dict) else {}
     # The original is context for the reposter's words: one of the wrong type is left out.
-    original = next((t for t in (long.get("longTextContent"), rt.get("text"), rt.get("raw_text")) if isinstance(t, str) and t), "")
+    original = next((t for t in (_long_text_block(rt), rt.get("text"), rt.get("raw_text")) if isinstance(t, str) and t), "")
     return REPOST_MARK + original if original else ""
