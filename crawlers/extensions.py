@@ -27,6 +27,7 @@ def run_errors(stats: dict[str, Any]) -> int:
     """
     n = stats.get("repmon/source_errors", 0)
     n += stats.get("spider_exceptions/count", 0)
+    n += stats.get("repmon/ingest_errors", 0)
     return int(n)
 
 
@@ -84,6 +85,7 @@ def _describe(stats: dict[str, Any]) -> str:
         ("httperror/response_ignored_count", "HTTP error responses"),
         ("downloader/exception_count", "download errors"),
         ("spider_exceptions/count", "errors while parsing"),
+        ("repmon/ingest_errors", "mentions that could not be scored or stored (see the log)"),
     ):
         if stats.get(key):
             parts.append(f"{stats[key]} {label}")

@@ -52,6 +52,10 @@ class QuietDropFormatter(LogFormatter):
         return entry
 
 
+# Drop reasons that are repmon's own faults (the database, the sentiment model), not the item's.
+INGEST_FAULTS = ("store_failed", "score_failed")
+
+
 class _Stage:
     """Shared plumbing: the ingest context and the crawl's stats."""
 
@@ -65,6 +69,9 @@ class _Stage:
         return cls(crawler)
 
     def drop(self, reason: str, detail: str = "") -> Dropped:
+        if reason in INGEST_FAULTS:
+            # Not the item's fault: the run is marked failed, so the health record says so.
+            self.stats.inc_value("repmon/ingest_errors")
         self.stats.inc_value("repmon/dropped")
         self.stats.inc_value(f"repmon/dropped/{reason}")
         self.stats.inc_value("repmon/dropped_in_pipeline")
@@ -208,17 +215,21 @@ class ScorePipeline(_Stage):
                 return value
             return getattr(st, field) if st is not None else default
 
-        m.score = self.ctx.scorer.score(
-            m.text,
-            brand=brand,
-            followers=known(m.author_followers, "author_followers", None),
-            verified=known(m.author_verified, "author_verified", None),
-            author_id=known(m.author_id, "author_id", None),
-            author_name=known(m.author_name, "author_name", None),
-            reposts=known(m.reposts, "reposts", 0),
-            comments=known(m.comments, "comments", 0),
-            likes=known(m.likes, "likes", 0),
-        )
+        try:
+            m.score = self.ctx.scorer.score(
+                m.text,
+                brand=brand,
+                followers=known(m.author_followers, "author_followers", None),
+                verified=known(m.author_verified, "author_verified", None),
+                author_id=known(m.author_id, "author_id", None),
+                author_name=known(m.author_name, "author_name", None),
+                reposts=known(m.reposts, "reposts", 0),
+                comments=known(m.comments, "comments", 0),
+                likes=known(m.likes, "likes", 0),
+            )
+        except Exception as exc:  # e.g. a sentiment model file that cannot be read: counted, the crawl goes on
+            log.error("scoring %s/%s failed: %s: %s", m.source_id, m.external_id, exc.__class__.__name__, exc)
+            raise self.drop("score_failed", exc.__class__.__name__) from None
         return m
 
 

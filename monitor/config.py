@@ -167,6 +167,21 @@ class ScoringConfig(StrictModel):
                     raise ValueError(f"category {name!r} needs at least one keyword")
         return value
 
+    @model_validator(mode="after")
+    def _severity_of_known_categories(self) -> "ScoringConfig":
+        from monitor.categories import DEFAULT_CATEGORIES, OTHER
+
+        known = set(self.categories or DEFAULT_CATEGORIES) | {OTHER}
+        errors: list[tuple[tuple[str | int, ...], str]] = []
+        for name, weight in self.severity.items():
+            if name not in known:
+                errors.append((("severity", name), f"{name!r} is not a category (one of: {', '.join(sorted(known))})"))
+            elif not 0.0 <= weight <= 1.0:
+                errors.append((("severity", name), "must be between 0 and 1"))
+        if errors:
+            raise FieldErrors(errors)
+        return self
+
 
 class CrawlConfig(StrictModel):
     """Defaults applied to every source unless the source overrides them."""
@@ -670,8 +685,12 @@ def _problems_from_validation(exc: ValidationError, data: Any, lines: dict[tuple
 # --------------------------------------------------------------------------- loading
 
 
-def load_config(path: str | Path = DEFAULT_CONFIG_PATH, env: dict[str, str] | None = None) -> Config:
-    """Read, expand and validate a config file; raise :class:`ConfigError` listing every problem."""
+def load_config(path: str | Path = DEFAULT_CONFIG_PATH, env: dict[str, str] | None = None,
+                check_files: bool = True) -> Config:
+    """Read, expand and validate a config file; raise :class:`ConfigError` listing every problem.
+
+    ``check_files=False`` skips the files the config names (``scoring.model``), for the
+    command that writes them."""
     path = Path(path)
     source = str(path)
     try:
@@ -680,12 +699,13 @@ def load_config(path: str | Path = DEFAULT_CONFIG_PATH, env: dict[str, str] | No
         raise ConfigError(source, [ConfigProblem("", f"config file not found: {source}")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(source, [ConfigProblem("", f"cannot read {source}: {exc.__class__.__name__}")]) from None
-    cfg = parse_config(text, source=source, base_dir=path.resolve().parent, env=env)
+    cfg = parse_config(text, source=source, base_dir=path.resolve().parent, env=env, check_files=check_files)
     return cfg.model_copy(update={"path": path.resolve()})
 
 
 def parse_config(
-    text: str, *, source: str = "<config>", base_dir: Path | None = None, env: dict[str, str] | None = None
+    text: str, *, source: str = "<config>", base_dir: Path | None = None, env: dict[str, str] | None = None,
+    check_files: bool = True,
 ) -> Config:
     """Validate config text (see :func:`load_config`)."""
     try:
@@ -721,6 +741,22 @@ def parse_config(
     except ValidationError as exc:
         problems.extend(_problems_from_validation(exc, expanded, lines))
         raise ConfigError(source, [ConfigProblem(p.path, secrets.redact(p.message), p.line) for p in problems]) from None
+    cfg = cfg.model_copy(update={"base_dir": base_dir or Path.cwd()})
+    if check_files:
+        problems += _missing_files(cfg, lines)
     if problems:
         raise ConfigError(source, problems)
-    return cfg.model_copy(update={"base_dir": base_dir or Path.cwd()})
+    return cfg
+
+
+def _missing_files(cfg: "Config", lines: dict[tuple, int]) -> list[ConfigProblem]:
+    """Files the config names that must exist before anything runs (a typo in a model
+    path would otherwise surface as every mention failing to score)."""
+    problems = []
+    if cfg.scoring.model:
+        model = cfg.resolve_path(cfg.scoring.model)
+        # SnowNLP's save() appends ".3"; either spelling of the path is accepted.
+        if not any(p.is_file() for p in (model, model.with_name(model.name + ".3"))):
+            problems.append(ConfigProblem("scoring.model", f"no sentiment model at {model} (train one with "
+                                          "`repmon train-sentiment`)", lines.get(("scoring", "model"))))
+    return problems

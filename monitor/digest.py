@@ -76,7 +76,9 @@ def gather(session: Session, config: Config, brand: BrandConfig, day: date) -> d
     categories.sort(key=lambda c: -c["count"])
     reach = Mention.reposts + Mention.comments + Mention.likes
     top = [_post(m) for m in session.scalars(select(Mention).where(*in_day, Mention.negative.is_(True)).order_by(reach.desc(), Mention.id).limit(10))]
-    kols = [_post(m) for m in session.scalars(select(Mention).where(*in_day, Mention.kol.is_(True)).order_by(reach.desc()).limit(10))]
+    # KOL mentions of any sentiment, the ones to act on first (priority) at the top.
+    kols = [_post(m) for m in session.scalars(select(Mention).where(*in_day, Mention.kol.is_(True))
+                                               .order_by(Mention.priority.desc().nulls_last(), reach.desc(), Mention.id).limit(10))]
     incidents = _incidents(session, config, brand, start, end)
     health = [h for h in source_health(session, config)]
     total_day = days[-1]["mentions"]

@@ -1,7 +1,9 @@
 """Figures of negative talk over a window: pure functions over mention facts.
 
 - negative volume = the number of negative mentions + the reposts they collected
-- top negative mentions by reach (reposts + comments + likes)
+- top negative mentions, ranked by priority (which weighs reach — reposts + comments +
+  likes — with the author's influence, how negative the text is and the category's
+  severity; see monitor/scoring.py), then by reach
 - KOL involvement
 """
 
@@ -102,8 +104,9 @@ class Figures:
         }
 
 
-def _by_reach(m: MentionFacts) -> tuple:
-    return (m.reach, m.reposts, m.published_at, m.id)
+def _by_rank(m: MentionFacts) -> tuple:
+    """What the team should look at first: the highest priority, then the widest reach."""
+    return (m.priority if m.priority is not None else -1.0, m.reach, m.reposts, m.published_at, m.id)
 
 
 def figures_for(brand: str, cause: str, mentions: Iterable[MentionFacts], top_n: int = 5) -> Figures:
@@ -111,14 +114,14 @@ def figures_for(brand: str, cause: str, mentions: Iterable[MentionFacts], top_n:
     neg = [m for m in mentions if m.negative]
     if not neg:
         return Figures(brand, cause)
-    by_reach = sorted(neg, key=_by_reach, reverse=True)
-    kols = tuple(sorted((m for m in neg if m.kol), key=_by_reach, reverse=True))
+    ranked = sorted(neg, key=_by_rank, reverse=True)
+    kols = tuple(sorted((m for m in neg if m.kol), key=_by_rank, reverse=True))
     return Figures(
         brand=brand,
         cause=cause,
         negative_count=len(neg),
         reposts=sum(m.reposts for m in neg),
-        top=tuple(by_reach[:top_n]),
+        top=tuple(ranked[:top_n]),
         kols=kols,
         max_reposts=max(neg, key=lambda m: (m.reposts, m.id)),
         last_published_at=max(m.published_at for m in neg),

@@ -198,3 +198,24 @@ def test_a_database_url_that_is_not_a_url_fails_config_check_with_exit_2(shipped
     path.write_text(path.read_text(encoding="utf-8").replace(SHIPPED_URL, "url: notaurl"))
     result = CliRunner().invoke(main, ["config", "check", "--config", str(path)])
     assert result.exit_code == 2 and "database.url: not a database URL" in result.output
+
+
+def test_train_sentiment_writes_the_model_the_config_names_which_then_checks_clean(shipped: Path):
+    config = shipped / "config.yaml"
+    config.write_text(config.read_text().replace("scoring:\n", "scoring:\n  model: data/brand.marshal\n", 1))
+    # Named before it exists: every command but train-sentiment refuses such a config.
+    check = CliRunner().invoke(main, ["config", "check", "--config", str(config)])
+    assert check.exit_code == 2 and "scoring.model: no sentiment model at" in check.output
+    (shipped / "pos.txt").write_text("\n".join(["翡翠绿 真美", "翡翠绿 喜欢"] * 20))
+    (shipped / "neg.txt").write_text("\n".join(["发灰 难看", "发灰 失望"] * 20))
+    trained = CliRunner().invoke(main, ["train-sentiment", "--pos", str(shipped / "pos.txt"),
+                                        "--neg", str(shipped / "neg.txt"), "--config", str(config)])
+    assert trained.exit_code == 0, trained.output
+    assert (shipped / "data" / "brand.marshal.3").is_file()
+    assert CliRunner().invoke(main, ["config", "check", "--config", str(config)]).exit_code == 0
+
+
+def test_score_reads_windows_line_endings_without_keeping_the_carriage_return(shipped: Path):
+    result = CliRunner().invoke(main, ["score", "--config", str(shipped / "config.yaml")], input="手镯断裂了\r\nok\r\n")
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["text"] for line in result.output.splitlines()] == ["手镯断裂了", "ok"]

@@ -236,3 +236,26 @@ def test_a_database_url_problem_never_shows_the_password():
 @pytest.mark.parametrize("url", ["sqlite:///data/x.db", "sqlite://", "postgresql://u:p@h:5432/x", "postgresql+psycopg://h/x"])
 def test_sqlite_and_postgresql_database_urls_are_accepted(url):
     assert parse_config(GOOD + f"database:\n  url: \"{url}\"\n", env={}).database.url == url
+
+
+def test_a_sentiment_model_path_that_does_not_exist_is_a_problem_naming_the_field_and_line(tmp_path):
+    text = GOOD + "scoring:\n  model: data/brand.marshal\n"
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, env={}, base_dir=tmp_path)
+    [problem] = [str(p) for p in info.value.problems]
+    assert problem.startswith("scoring.model: no sentiment model at ") and problem.endswith("(line 7)")
+    # SnowNLP writes the model with ".3" appended; the path is accepted with or without it.
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "brand.marshal.3").write_bytes(b"x")
+    assert parse_config(text, env={}, base_dir=tmp_path).scoring.model == "data/brand.marshal"
+
+
+def test_severity_weights_must_name_a_category_and_lie_between_0_and_1():
+    text = GOOD + "scoring:\n  severity: {produkt_quality: 0.5, logistics: -3, price: 0.2}\n"
+    assert problems_of(text) == [
+        "scoring.severity.produkt_quality: 'produkt_quality' is not a category (one of: after_sales, logistics, "
+        "order_error, other, price, product_quality, website) (line 7)",
+        "scoring.severity.logistics: must be between 0 and 1 (line 7)",
+    ]
+    custom = GOOD + "scoring:\n  categories: {fit: [圈口]}\n  severity: {fit: 0.9, other: 0.1}\n"
+    assert parse_config(custom, env={}).scoring.severity == {"fit": 0.9, "other": 0.1}

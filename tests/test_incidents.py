@@ -31,12 +31,12 @@ _seq = iter(range(1, 10**6))
 
 
 def add(factory, at, *, reposts=0, negative=True, category="product_quality", kol=False, followers=100,
-        author="网友", brand="shouzhuo", ext=None, text="手镯之家的手镯断裂了"):
+        author="网友", brand="shouzhuo", ext=None, text="手镯之家的手镯断裂了", priority=0.5):
     with session_scope(factory) as s:
         m = Mention(source_id="t", external_id=ext or f"m{next(_seq)}", text=text, url="https://x.example/1",
                     author_name=author, author_followers=followers, published_at=at, fetched_at=at, first_seen_at=at,
                     reposts=reposts, comments=0, likes=0, language="zh", sentiment=0.1 if negative else 0.9,
-                    negative=negative, category=category, kol=kol, priority=0.5, brand=brand)
+                    negative=negative, category=category, kol=kol, priority=priority, brand=brand)
         s.add(m)
         s.flush()
         return m.id
@@ -288,6 +288,15 @@ def test_an_older_post_found_after_a_resolution_is_new_evidence(env):
     assert len(r.opened) == 1 and r.opened[0] != first
     with session_scope(factory) as s:
         assert get_incident(s, r.opened[0]).figures["top_ids"] == [late]
+
+
+def test_an_alert_lists_its_posts_by_priority_before_reach(env):
+    cfg, factory = env
+    wide = add(factory, T0, reposts=200, priority=0.55, author="路人")  # opens it: the widest reach
+    urgent = add(factory, T0 + timedelta(minutes=1), reposts=30, priority=0.9, author="受害者")
+    plain = add(factory, T0 + timedelta(minutes=2), reposts=30, priority=0.4, author="网友")
+    [note] = run(factory, cfg, T0 + timedelta(minutes=5)).notifications
+    assert [p["id"] for p in note.context["top_posts"]] == [urgent, wide, plain]
 
 
 def test_incident_dict_carries_the_clock(env):

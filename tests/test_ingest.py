@@ -215,3 +215,18 @@ def test_ids_and_texts_that_are_objects_or_lists_are_dropped_not_stored_as_their
         m = s.scalars(select(Mention)).one()
         assert (m.external_id, m.author_id, m.author_name) == ("42", None, None)
     engine.dispose()
+
+
+def test_a_sentiment_model_that_cannot_be_read_drops_each_mention_counted_and_fails_the_run(config_factory, db_url, tmp_path):
+    (tmp_path / "broken.marshal.3").write_bytes(b"not a model")  # exists, so the config is valid
+    cfg = config_factory(db_url, jsonl_source(FIXTURE, "scoring: {model: broken.marshal}"))
+    engine, factory = open_database(cfg)
+    [result] = crawl(cfg, cfg.sources, now=NOW)
+    # Every line read is still accounted for; the four that matched a brand could not be scored.
+    assert result.items == 12 == result.new + result.updated + result.unchanged + result.dropped
+    assert result.new == 0 and result.dropped_reasons["score_failed"] == 4
+    assert not result.ok and "could not be scored or stored" in result.error
+    with session_scope(factory) as s:
+        [run] = s.scalars(select(SourceRun)).all()
+        assert not run.ok and s.scalar(select(func.count()).select_from(Mention)) == 0
+    engine.dispose()

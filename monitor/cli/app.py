@@ -58,9 +58,9 @@ def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def load_or_exit(path: Path) -> Config:
+def load_or_exit(path: Path, check_files: bool = True) -> Config:
     try:
-        return load_config(path)
+        return load_config(path, check_files=check_files)
     except ConfigError as exc:
         print_config_error(exc)
         sys.exit(EXIT_CONFIG)

