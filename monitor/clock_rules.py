@@ -6,6 +6,8 @@
 - Every ``status_every`` while open, a status update (what changed since the last one).
 - ``quiet_period`` with no new negative mention resolves the incident by itself.
 - While silenced, reminders, missed deadlines and status updates wait (a tier rise does not).
+- A reminder that comes due together with its step's missed deadline (after a silence, or
+  when the service was down) is recorded but not sent: the missed-deadline notice says it all.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class ClockAction:
     due_at: datetime
     step: str | None = None
     number: int | None = None
+    notify: bool = True  # False: record it in the history only
 
 
 def due_actions(state: ClockState, cfg: IncidentsConfig, now: datetime) -> list[ClockAction]:
@@ -54,9 +57,10 @@ def due_actions(state: ClockState, cfg: IncidentsConfig, now: datetime) -> list[
         due = state.opened_at + cp.at
         if cp.step in state.steps_done:
             continue
+        missed = now >= due + cfg.deadline_grace and cp.step not in state.missed
         if now >= due and cp.step not in state.reminded:
-            actions.append(ClockAction("reminder", due, step=cp.step))
-        if now >= due + cfg.deadline_grace and cp.step not in state.missed:
+            actions.append(ClockAction("reminder", due, step=cp.step, notify=not missed))
+        if missed:
             actions.append(ClockAction("deadline_missed", due + cfg.deadline_grace, step=cp.step))
     number = int((now - state.opened_at) / cfg.status_every)
     if number > state.status_updates:

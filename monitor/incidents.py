@@ -250,6 +250,9 @@ def tick(session: Session, incident: Incident, config: Config, now: datetime, re
             return
         if action.kind in ("reminder", "deadline_missed"):
             cp = checkpoint(cfg, action.step)  # type: ignore[arg-type]
+            if not action.notify:
+                _event(session, incident, action.kind, now, step=cp.step, due=action.due_at.isoformat(), sent=False)
+                continue
             _event(session, incident, action.kind, now, step=cp.step, due=action.due_at.isoformat())
             also = (next_tier(incident.tier),) if action.kind == "deadline_missed" and incident.tier != "red" else ()
             report.notifications.append(
