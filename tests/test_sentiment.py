@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -79,8 +80,54 @@ def test_a_brand_trained_model_is_selected_by_config(tmp_path):
 
 
 def test_a_missing_model_file_is_a_clear_error(tmp_path):
-    from monitor.config import parse_config
+    from monitor.config import ConfigError, parse_config
 
-    cfg = parse_config("brands:\n  - {id: b, name: B, keywords: {any: [b]}}\nscoring: {model: nope.marshal}\n", base_dir=tmp_path)
+    text = "brands:\n  - {id: b, name: B, keywords: {any: [b]}}\nscoring: {model: nope.marshal}\n"
+    with pytest.raises(ConfigError, match="scoring.model: no sentiment model"):
+        parse_config(text, base_dir=tmp_path)
+    cfg = parse_config(text, base_dir=tmp_path, check_files=False)
     with pytest.raises(FileNotFoundError, match="scoring.model: no sentiment model"):
         Scorer(cfg)
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sentiment"
+
+
+def _lines(name: str) -> list[str]:
+    return [t for t in (FIXTURES / name).read_text(encoding="utf-8").splitlines() if t.strip()]
+
+
+def test_ordinary_brand_posts_are_rarely_negative(scorer):
+    # Hand-written questions, announcements and shopping chit-chat about a brand, some praise.
+    posts = _lines("neutral_zh.txt")
+    assert len(posts) >= 60
+    flagged = [t for t in posts if scorer.score(t, "zh") < 0.4]
+    assert len(flagged) <= 0.10 * len(posts), flagged
+
+
+def test_complaints_are_almost_all_negative(scorer):
+    # Hand-written complaints: quality, delivery, service, price, app, order errors.
+    posts = _lines("complaints_zh.txt")
+    assert len(posts) >= 40
+    missed = [t for t in posts if scorer.score(t, "zh") >= 0.4]
+    assert len(missed) <= 0.10 * len(posts), missed
+
+
+@pytest.mark.parametrize("text", ["手镯之家", "请问手镯之家几点开门？", "直播间今晚有活动", "abc手镯xyz之家", "周五 周六"])
+def test_a_text_without_sentiment_evidence_is_neutral_not_negative(scorer, text):
+    assert 0.45 <= scorer.score(text, "zh") <= 0.6
+
+
+@pytest.mark.parametrize(("traditional", "simple"), [
+    ("錯發了款式", "错发了款式"), ("手鐲斷裂了，客服還推脫", "手镯断裂了，客服还推脱"),
+    ("這款手鐲真的很漂亮，非常滿意", "这款手镯真的很漂亮，非常满意"), ("請問門市幾點關門？", "请问门市几点关门？"),
+])
+def test_traditional_characters_score_as_simplified(scorer, traditional, simple):
+    assert scorer.score(traditional, "zh") == pytest.approx(scorer.score(simple, "zh"))
+    assert tokens(traditional) == tokens(simple)
+
+
+def test_negated_praise_counts_against_and_a_missing_reply_is_no_praise(scorer):
+    for text in ("不推荐", "一点都不好吃", "很不开心", "不是很满意"):
+        assert scorer.score(text, "zh") < 0.4, text
+    assert scorer.score("客服到现在都没有回复", "zh") < 0.5
