@@ -49,7 +49,7 @@ def statuses(db):
 
 def test_slack_bot_messages_go_through_the_real_client_with_tier_colour(db, config_factory, db_url, monkeypatch):
     with fake_server("slack") as (url, rec):
-        monkeypatch.setenv("T_SLACK_TOKEN", "xoxb-test-token")
+        monkeypatch.setenv("T_SLACK_TOKEN", "xoxb-t0ken9")
         cfg = config_with(config_factory, db_url,
                           f"  pr: {{kind: slack, token: '${{T_SLACK_TOKEN}}', channel: C123, base_url: '{url}/api/'}}",
                           "  red: [pr]\n  page_all: [red]")
@@ -58,7 +58,7 @@ def test_slack_bot_messages_go_through_the_real_client_with_tier_colour(db, conf
         assert report.sent == 1
         [req] = rec.requests
         assert req["path"] == "/api/chat.postMessage"
-        assert req["headers"]["Authorization"] == "Bearer xoxb-test-token"
+        assert req["headers"]["Authorization"] == "Bearer xoxb-t0ken9"
         body = req["body"]
         attachments = json.loads(body["attachments"]) if isinstance(body["attachments"], str) else body["attachments"]
         assert body["channel"] == "C123" and attachments[0]["color"] == "#D93025"

@@ -211,7 +211,7 @@ def test_digest_archive_and_pages(web):
 def test_the_config_page_masks_secrets(tmp_path, monkeypatch):
     from monitor.config import parse_config
 
-    monkeypatch.setenv("T_SLACK", "xoxb-should-not-show")
+    monkeypatch.setenv("T_SLACK", "xoxb-hidden1")
     monkeypatch.setenv("T_REDIS", "redis-pw-should-not-show")
     monkeypatch.setenv("T_FEED", "feedkey-should-not-show")
     cfg, factory, engine, _ = seeded(tmp_path)
@@ -227,7 +227,7 @@ def test_the_config_page_masks_secrets(tmp_path, monkeypatch):
     client = TestClient(create_app(cfg, factory, env={"REPMON_WEB_TOKEN": TOKEN}), base_url="http://127.0.0.1")
     login(client)
     text = client.get("/config").text
-    for secret in ("xoxb-should-not-show", "pw-should-not-show", "redis-pw-should-not-show", "feedkey-should-not-show",
+    for secret in ("xoxb-hidden1", "pw-should-not-show", "redis-pw-should-not-show", "feedkey-should-not-show",
                    "typed-in-pw", "typed-in-token"):
         assert secret not in text, secret
     assert "******" in text
