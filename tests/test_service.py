@@ -46,10 +46,10 @@ service:
     return path
 
 
-def start(config: Path, log: Path) -> subprocess.Popen:
+def start(config: Path, log: Path, *extra: str) -> subprocess.Popen:
     # A session of its own: the service, its fork server and crawl children go together.
-    return subprocess.Popen([str(BIN), "-v", "run", "--config", str(config)], stdout=log.open("w"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen([str(BIN), "-v", "run", "--config", str(config), *extra], stdout=log.open("w"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def kill(proc: subprocess.Popen) -> None:
@@ -123,6 +123,23 @@ def test_a_stale_lease_of_a_killed_service_is_taken_over(service):
     finally:
         again.send_signal(signal.SIGTERM)
         again.wait(timeout=30)
+
+
+def test_a_standby_scheduler_waits_and_takes_over_when_the_first_dies(service):
+    proc, config, log = service
+    standby_log = config.parent / "standby.log"
+    standby = start(config, standby_log, "--standby")
+    try:
+        assert wait_for(lambda: "standing by" in standby_log.read_text()), standby_log.read_text()
+        assert standby.poll() is None and status(config)["pid"] == proc.pid  # it waits, it does not run
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        # It polls the lease every service.lease / 6 (5 s here); a dead holder on this host is replaced at once.
+        assert wait_for(lambda: status(config)["running"] and status(config)["pid"] == standby.pid), standby_log.read_text()
+        assert "took over as the scheduler" in standby_log.read_text()
+    finally:
+        standby.send_signal(signal.SIGTERM)
+        standby.wait(timeout=30)
 
 
 def test_the_service_crawls_its_sources_on_start(service):
