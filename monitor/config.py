@@ -749,14 +749,26 @@ def parse_config(
     return cfg
 
 
+def sentiment_model_stem(path: str | Path) -> Path:
+    """A sentiment model's path as SnowNLP's ``load()`` and ``save()`` take it: without the
+    ``.3`` that ``save()`` appends to the file it writes. Config may name it either way."""
+    p = Path(path)
+    return p.with_name(p.name[:-2]) if p.name.endswith(".3") else p
+
+
+def sentiment_model_file(path: str | Path) -> Path:
+    """The file SnowNLP reads for the model at ``path`` (with or without ``.3``)."""
+    stem = sentiment_model_stem(path)
+    return stem.with_name(stem.name + ".3")
+
+
 def _missing_files(cfg: "Config", lines: dict[tuple, int]) -> list[ConfigProblem]:
     """Files the config names that must exist before anything runs (a typo in a model
     path would otherwise surface as every mention failing to score)."""
     problems = []
     if cfg.scoring.model:
         model = cfg.resolve_path(cfg.scoring.model)
-        # SnowNLP's save() appends ".3"; either spelling of the path is accepted.
-        if not any(p.is_file() for p in (model, model.with_name(model.name + ".3"))):
+        if not sentiment_model_file(model).is_file():
             problems.append(ConfigProblem("scoring.model", f"no sentiment model at {model} (train one with "
                                           "`repmon train-sentiment`)", lines.get(("scoring", "model"))))
     return problems

@@ -17,10 +17,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from monitor.categories import SEVERITY, Categoriser
-from monitor.config import BrandConfig, Config
+from monitor.config import BrandConfig, Config, sentiment_model_file, sentiment_model_stem
 from monitor.language import detect_language  # noqa: F401  (re-exported: the CLI and bench use it from here)
 from monitor.matching import is_kol
 from monitor.sentiment import SentimentScorer
@@ -42,14 +41,9 @@ class Score:
 def load_sentiment(model_path: str | None) -> SentimentScorer:
     """The sentiment model (bundled default, or one trained by ``repmon train-sentiment``), loaded once."""
     if model_path is not None:
-        p = Path(model_path)
-        # SnowNLP's save() appends ".3"; accept the path with or without it.
-        if not p.exists() and p.with_name(p.name + ".3").exists():
-            model_path = str(p)
-        elif p.name.endswith(".3"):
-            model_path = str(p.with_name(p.name[:-2]))
-        if not Path(model_path + ".3").exists():
+        if not sentiment_model_file(model_path).is_file():
             raise FileNotFoundError(f"scoring.model: no sentiment model at {model_path}(.3)")
+        model_path = str(sentiment_model_stem(model_path))
     return SentimentScorer(model_path)
 
 

