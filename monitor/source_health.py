@@ -33,24 +33,31 @@ class SourceHealth:
 SHUTDOWN = "shutdown"
 
 
-def judged(runs: list[SourceRun]) -> list[SourceRun]:
-    """``runs`` without the ones a shutdown cut short."""
+def _recent_runs(session: Session, source_id: str, limit: int) -> list[SourceRun]:
+    """A source's finished runs, newest first, without the ones a shutdown cut short."""
+    runs = session.scalars(
+        select(SourceRun).where(SourceRun.source_id == source_id, SourceRun.finished_at.is_not(None))
+        .order_by(SourceRun.started_at.desc(), SourceRun.id.desc()).limit(limit)
+    ).all()
     return [r for r in runs if (r.stats or {}).get("interrupted") != SHUTDOWN]
+
+
+def _failure_streak(runs: list[SourceRun]) -> list[SourceRun]:
+    """The failed runs since the last successful one, newest first."""
+    streak = []
+    for r in runs:
+        if r.ok:
+            break
+        streak.append(r)
+    return streak
 
 
 def source_health(session: Session, config: Config, history: int = 20) -> list[SourceHealth]:
     """One line per configured source, from its recent runs."""
     out = []
     for src in config.sources:
-        runs = judged(session.scalars(
-            select(SourceRun).where(SourceRun.source_id == src.id, SourceRun.finished_at.is_not(None))
-            .order_by(SourceRun.started_at.desc(), SourceRun.id.desc()).limit(history)
-        ).all())
-        streak = 0
-        for r in runs:
-            if r.ok:
-                break
-            streak += 1
+        runs = _recent_runs(session, src.id, history)
+        streak = _failure_streak(runs)
         last_success = next((r.finished_at for r in runs if r.ok), None)
         if last_success is None:
             last_success = session.scalar(
@@ -63,8 +70,8 @@ def source_health(session: Session, config: Config, history: int = 20) -> list[S
             last_ok=last.ok if last else None, last_success=last_success, last_items=last.items if last else None,
             # Runs stored before errors were redacted at write time may still carry a secret.
             last_error=redact(last.error_message) if last and not last.ok and last.error_message else None,
-            failing_streak=streak,
-            failing_since=runs[streak - 1].started_at if streak else None,
+            failing_streak=len(streak),
+            failing_since=streak[-1].started_at if streak else None,
         ))
     return out
 
@@ -122,15 +129,7 @@ def failing_sources(session: Session, config: Config, now: datetime) -> list[Not
     for src in config.sources:
         if not src.enabled:
             continue
-        runs = judged(session.scalars(
-            select(SourceRun).where(SourceRun.source_id == src.id, SourceRun.finished_at.is_not(None))
-            .order_by(SourceRun.started_at.desc(), SourceRun.id.desc()).limit(200)
-        ).all())
-        streak = []
-        for r in runs:
-            if r.ok:
-                break
-            streak.append(r)
+        streak = _failure_streak(_recent_runs(session, src.id, 200))
         if len(streak) < src.fail_notice_after:
             continue
         first = streak[-1]
