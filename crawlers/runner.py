@@ -15,10 +15,13 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.config import Config
 from monitor.sources_config import SourceBase
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +164,13 @@ def _mp_context() -> mp.context.BaseContext:
 def crawl(
     config: Config, sources: list[SourceBase], now: datetime | None = None, timeout: float | None = None,
     progress: bool = False, stop: threading.Event | None = None, stop_grace: float = 60.0,
+    factory: sessionmaker[Session] | None = None,
 ) -> list[CrawlResult]:
     """Run ``sources`` in a child process and return one result per source.
+
+    ``factory`` (a session factory for ``config``'s database) lets a long-lived caller
+    reuse its connections for the health records this writes around a crawl; without it
+    an engine is made for the call.
 
     A child that crashes or overruns ``timeout`` seconds yields failed results naming
     the cause; it never raises into the caller. When ``stop`` is set (the service is
@@ -174,17 +182,21 @@ def crawl(
     from monitor.db import make_engine, session_factory, session_scope
     from monitor.source_health import close_interrupted_runs, last_run_ids
 
-    engine = make_engine(config.database_url())
+    engine = None
+    if factory is None:
+        engine = make_engine(config.database_url())
+        factory = session_factory(engine)
     try:
-        with session_scope(session_factory(engine)) as s:
+        with session_scope(factory) as s:
             before = last_run_ids(s, [src.id for src in sources])
         results, interrupted = _crawl_in_child(config, sources, now, timeout, progress, stop, stop_grace)
         if interrupted:
-            with session_scope(session_factory(engine)) as s:
+            with session_scope(factory) as s:
                 close_interrupted_runs(s, before, now or datetime.now(timezone.utc), results[0].error or "",
                                        shutdown=stop is not None and stop.is_set())
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()
     return results
 
 

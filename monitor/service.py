@@ -353,7 +353,8 @@ class Service:
                     self.seed_source(source_id)
                     return
             [result] = crawl(self.config, [source], timeout=self.config.service.crawl_timeout.total_seconds(),
-                             stop=self._stop_crawls, stop_grace=self.config.service.stop_timeout.total_seconds())
+                             stop=self._stop_crawls, stop_grace=self.config.service.stop_timeout.total_seconds(),
+                             factory=self.factory)
         finally:
             with self._lock:
                 self._crawling.discard(source_id)
