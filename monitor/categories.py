@@ -18,11 +18,13 @@ DEFAULT_CATEGORIES: dict[str, list[str]] = {
     "product_quality": [
         "断裂", "断了", "裂纹", "裂了", "掉色", "褪色", "松动", "瑕疵", "材质不符", "假货", "假的", "色差", "做工差",
         "质量", "质量差", "质量太差", "质量问题", "氧化", "发黑", "划痕", "变形", "过敏", "有毒", "不是a货", "以次充好",
-        "broke", "broken", "crack", "fake", "defect", "poor quality", "tarnish",
+        "broke", "broken", "crack", "fake", "defect", "defective", "quality", "fell apart", "falls apart",
+        "falling apart", "came apart", "stopped working", "flimsy", "cheaply made", "tarnish",
     ],
     "logistics": [
         "快递", "物流", "配送", "包装破损", "破损", "延迟", "丢失", "丢件", "发货慢", "发货太慢", "没到", "未送达", "压扁",
-        "delivery", "shipping", "courier", "lost parcel", "damaged package",
+        "delivery", "shipping", "courier", "lost parcel", "damaged package", "never arrived", "package", "parcel",
+        "arrived late", "tracking",
     ],
     "after_sales": [
         "退货", "退款", "换货", "客服", "投诉", "赔偿", "售后", "推脱", "甩锅", "不理", "拒绝退", "维权", "消费者权益",
@@ -30,7 +32,7 @@ DEFAULT_CATEGORIES: dict[str, list[str]] = {
     ],
     "price": [
         "降价", "优惠券", "满减", "价保", "差价", "贵", "坑钱", "虚假促销", "先涨后降", "价格",
-        "price", "overpriced", "coupon", "discount",
+        "price", "overpriced", "overcharged", "charged twice", "too expensive", "coupon", "discount",
     ],
     "website": [
         "卡顿", "加载慢", "支付失败", "搜索不到", "闪退", "打不开", "app", "页面", "网站", "登录不了", "无法下单",
@@ -38,9 +40,16 @@ DEFAULT_CATEGORIES: dict[str, list[str]] = {
     ],
     "order_error": [
         "错发", "漏发", "发错", "少发", "取消订单", "订单被取消", "取消", "订单错误", "尺寸不对", "圈口不对",
-        "wrong item", "missing item", "cancelled", "canceled",
+        "wrong item", "wrong size", "wrong colour", "wrong color", "missing item", "cancelled", "canceled",
     ],
 }
+
+# Compounds that hold a category keyword but are not about a product or a purchase (空气质量
+# is air quality, not product quality): taken out of the text before matching.
+NOT_COMPLAINTS: tuple[str, ...] = (
+    "空气质量", "水质量", "睡眠质量", "生活质量", "教育质量", "发展质量", "高质量", "质量发展", "医疗质量", "工程质量",
+    "air quality", "sleep quality", "quality time",
+)
 
 SEVERITY: dict[str, float] = {
     "product_quality": 1.0, "after_sales": 0.8, "order_error": 0.6, "logistics": 0.5, "price": 0.4, "website": 0.4, OTHER: 0.3,
@@ -88,6 +97,9 @@ class Categoriser:
     def categorise(self, text: str) -> str:
         """The category with the most keyword hits (ties: the one listed first), or 'other'."""
         t = fold_text(text)
+        for compound in NOT_COMPLAINTS:
+            if compound in t:
+                t = t.replace(compound, " ")
         best, best_hits = OTHER, 0
         for name, terms in self._terms:
             hits = sum(1 for matches in terms if matches(t))

@@ -143,9 +143,14 @@ class DatabaseConfig(StrictModel):
 class ScoringConfig(StrictModel):
     """How mentions are scored."""
 
-    negative_below: float = Field(default=0.4, ge=0.0, le=1.0)
+    negative_below: float = Field(default=0.4, ge=0.0, le=1.0, description="sentiment below this is negative")
+    positive_above: float = Field(default=0.6, ge=0.0, le=1.0,
+                                  description="sentiment above this is positive; between the two, neutral")
     model: str | None = Field(
-        default=None, description="path of a sentiment model trained by `repmon train-sentiment`"
+        default=None, description="path of a Chinese sentiment model trained by `repmon train-sentiment` (default: bundled)"
+    )
+    model_en: str | None = Field(
+        default=None, description="path of an English sentiment model trained by `repmon train-sentiment --lang en`"
     )
     categories: dict[str, list[str]] | None = Field(
         default=None,
@@ -173,6 +178,8 @@ class ScoringConfig(StrictModel):
 
         known = set(self.categories or DEFAULT_CATEGORIES) | {OTHER}
         errors: list[tuple[tuple[str | int, ...], str]] = []
+        if self.positive_above < self.negative_below:
+            errors.append((("positive_above",), f"must not be below negative_below ({self.negative_below})"))
         for name, weight in self.severity.items():
             if name not in known:
                 errors.append((("severity", name), f"{name!r} is not a category (one of: {', '.join(sorted(known))})"))
@@ -257,6 +264,10 @@ class IncidentsConfig(StrictModel):
     orange_from: int = Field(default=100, ge=1, description="negative volume from which the tier is orange")
     red_above: int = Field(default=500, ge=1, description="negative volume above which the tier is red")
     kol_is_red: bool = Field(default=True, description="any KOL involved makes the tier red")
+    kol_confident_below: float = Field(
+        default=0.25, ge=0.0, le=1.0,
+        description="a KOL's negative post triggers an incident and makes it red only when its sentiment is below "
+        "this; a KOL post between this and scoring.negative_below is shown as a KOL mention to watch")
     spike: SpikeConfig = Field(default_factory=SpikeConfig)
     checkpoints: list[CheckpointConfig] = Field(default_factory=_default_checkpoints, min_length=1)
     first_response_step: str = Field(default="statement", description="the step that counts as the first public response")
@@ -749,26 +760,16 @@ def parse_config(
     return cfg
 
 
-def sentiment_model_stem(path: str | Path) -> Path:
-    """A sentiment model's path as SnowNLP's ``load()`` and ``save()`` take it: without the
-    ``.3`` that ``save()`` appends to the file it writes. Config may name it either way."""
-    p = Path(path)
-    return p.with_name(p.name[:-2]) if p.name.endswith(".3") else p
-
-
-def sentiment_model_file(path: str | Path) -> Path:
-    """The file SnowNLP reads for the model at ``path`` (with or without ``.3``)."""
-    stem = sentiment_model_stem(path)
-    return stem.with_name(stem.name + ".3")
-
-
 def _missing_files(cfg: "Config", lines: dict[tuple, int]) -> list[ConfigProblem]:
     """Files the config names that must exist before anything runs (a typo in a model
     path would otherwise surface as every mention failing to score)."""
+    from monitor.sentiment.linear import model_file_problem
+
     problems = []
-    if cfg.scoring.model:
-        model = cfg.resolve_path(cfg.scoring.model)
-        if not sentiment_model_file(model).is_file():
-            problems.append(ConfigProblem("scoring.model", f"no sentiment model at {model} (train one with "
-                                          "`repmon train-sentiment`)", lines.get(("scoring", "model"))))
+    for key in ("model", "model_en"):
+        value = getattr(cfg.scoring, key)
+        if value:
+            problem = model_file_problem(cfg.resolve_path(value))
+            if problem:
+                problems.append(ConfigProblem(f"scoring.{key}", problem, lines.get(("scoring", key))))
     return problems

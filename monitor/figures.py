@@ -4,7 +4,12 @@
 - top negative mentions, ranked by priority (which weighs reach — reposts + comments +
   likes — with the author's influence, how negative the text is and the category's
   severity; see monitor/scoring.py), then by reach
-- KOL involvement
+- KOL involvement: a KOL's negative post counts as KOL involvement (it triggers an incident
+  and makes it red) only when it is negative with confidence — its sentiment below
+  ``kol_confident_below`` (0.25). A KOL post the models only lean negative on (a neutral
+  product post they misread, a mild remark) still counts in the negative volume and is
+  listed as a KOL mention *to watch*: a red incident and a crisis team for a misread post
+  would cost more than a look at a listed one.
 """
 
 from __future__ import annotations
@@ -80,6 +85,7 @@ class Figures:
     reposts: int = 0
     top: tuple[MentionFacts, ...] = ()
     kols: tuple[MentionFacts, ...] = ()
+    kol_watch: tuple[MentionFacts, ...] = ()
     max_reposts: MentionFacts | None = None
     last_published_at: datetime | None = None
     mention_ids: frozenset[int] = field(default_factory=frozenset)
@@ -99,6 +105,7 @@ class Figures:
             "negative_volume": self.negative_volume,
             "reposts": self.reposts,
             "kols": sorted({k.author_name or str(k.id) for k in self.kols}),
+            "kol_watch": sorted({k.author_name or str(k.id) for k in self.kol_watch}),
             "top_ids": [m.id for m in self.top],
             "last_published_at": self.last_published_at.isoformat() if self.last_published_at else None,
         }
@@ -109,13 +116,21 @@ def _by_rank(m: MentionFacts) -> tuple:
     return (m.priority if m.priority is not None else -1.0, m.reach, m.reposts, m.published_at, m.id)
 
 
-def figures_for(brand: str, cause: str, mentions: Iterable[MentionFacts], top_n: int = 5) -> Figures:
+def confident(m: MentionFacts, below: float) -> bool:
+    """Negative with confidence: sentiment below ``below`` (a row without a sentiment counts)."""
+    return m.sentiment is None or m.sentiment < below
+
+
+def figures_for(brand: str, cause: str, mentions: Iterable[MentionFacts], top_n: int = 5,
+                kol_confident_below: float = 0.25) -> Figures:
     """Figures of the negative mentions among ``mentions`` (already limited to the window)."""
     neg = [m for m in mentions if m.negative]
     if not neg:
         return Figures(brand, cause)
     ranked = sorted(neg, key=_by_rank, reverse=True)
-    kols = tuple(sorted((m for m in neg if m.kol), key=_by_rank, reverse=True))
+    kols = tuple(sorted((m for m in neg if m.kol and confident(m, kol_confident_below)), key=_by_rank, reverse=True))
+    watch = tuple(sorted((m for m in neg if m.kol and not confident(m, kol_confident_below)), key=_by_rank,
+                         reverse=True))
     return Figures(
         brand=brand,
         cause=cause,
@@ -123,6 +138,7 @@ def figures_for(brand: str, cause: str, mentions: Iterable[MentionFacts], top_n:
         reposts=sum(m.reposts for m in neg),
         top=tuple(ranked[:top_n]),
         kols=kols,
+        kol_watch=watch,
         max_reposts=max(neg, key=lambda m: (m.reposts, m.id)),
         last_published_at=max(m.published_at for m in neg),
         mention_ids=frozenset(m.id for m in neg),
@@ -136,14 +152,15 @@ def in_window(mentions: Iterable[MentionFacts], now: datetime, window: timedelta
 
 
 def figures_by_cause(
-    brand: str, mentions: Iterable[MentionFacts], now: datetime, window: timedelta, top_n: int = 5
+    brand: str, mentions: Iterable[MentionFacts], now: datetime, window: timedelta, top_n: int = 5,
+    kol_confident_below: float = 0.25,
 ) -> dict[str, Figures]:
     """Figures per cause (complaint category) for the negative mentions of one brand."""
     groups: dict[str, list[MentionFacts]] = defaultdict(list)
     for m in in_window(mentions, now, window):
         if m.negative and m.brand == brand:
             groups[m.cause].append(m)
-    return {cause: figures_for(brand, cause, ms, top_n) for cause, ms in groups.items()}
+    return {cause: figures_for(brand, cause, ms, top_n, kol_confident_below) for cause, ms in groups.items()}
 
 
 def hourly_negative_volume(mentions: Sequence[MentionFacts], now: datetime, hours: int) -> tuple[list[int], int]:

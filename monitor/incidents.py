@@ -109,6 +109,7 @@ def context_for(incident: Incident, config: Config, now: datetime, **extra: Any)
         "top_posts": figures.get("top_posts", []),
         "kols": figures.get("kol_posts", []),
         "kol_involved": bool(figures.get("kol_posts")),
+        "kol_watch": figures.get("kol_watch_posts", []),
         "clock": clock_view(clock_state(incident), cfg, now, brand.locale),
         "playbook": {"who": who, "action": action},
         "acknowledged": incident.acknowledged_at is not None,
@@ -136,6 +137,7 @@ def _figures_dict(fig: Figures) -> dict[str, Any]:
     d = fig.summary()
     d["top_posts"] = [m.as_post() for m in fig.top]
     d["kol_posts"] = [m.as_post() for m in fig.kols[:10]]
+    d["kol_watch_posts"] = [m.as_post() for m in fig.kol_watch[:10]]
     return d
 
 
@@ -156,7 +158,7 @@ def evaluate_brand(session: Session, config: Config, brand: BrandConfig, now: da
     if cfg.spike.enabled:
         lookback = max(lookback, timedelta(days=cfg.spike.baseline_days, hours=1))
     facts = load_facts(session, brand.id, now - lookback, now)
-    figs = figures_by_cause(brand.id, facts, now, cfg.window, cfg.top_posts)
+    figs = figures_by_cause(brand.id, facts, now, cfg.window, cfg.top_posts, cfg.kol_confident_below)
     open_by_cause = {
         i.cause: i
         for i in session.scalars(select(Incident).where(Incident.brand == brand.id, Incident.status != "resolved"))
@@ -170,7 +172,8 @@ def evaluate_brand(session: Session, config: Config, brand: BrandConfig, now: da
             # tier with no new evidence). Only talk that is new since then (published or
             # first found after the resolution) counts.
             cause_facts = [m for m in cause_facts if m.new_since(resolved_at[cause])]
-            fig = figures_by_cause(brand.id, cause_facts, now, cfg.window, cfg.top_posts).get(cause)
+            fig = figures_by_cause(brand.id, cause_facts, now, cfg.window, cfg.top_posts,
+                                   cfg.kol_confident_below).get(cause)
             if fig is None:
                 continue
         incident = open_by_cause.get(cause)
@@ -220,9 +223,8 @@ def _update(session: Session, incident: Incident, fig: Figures, config: Config, 
     new = _figures_dict(fig)
     if fig.last_published_at and (incident.last_evidence_at is None or fig.last_published_at > incident.last_evidence_at):
         incident.last_evidence_at = fig.last_published_at
-    if {k: old.get(k) for k in ("negative_volume", "negative_count", "kols", "top_ids")} != {
-        k: new.get(k) for k in ("negative_volume", "negative_count", "kols", "top_ids")
-    }:
+    compared = ("negative_volume", "negative_count", "kols", "kol_watch", "top_ids")
+    if {k: old.get(k) for k in compared} != {k: new.get(k) for k in compared}:
         incident.figures = new
         incident.updated_at = now
         _event(session, incident, "evidence", now, negative_volume=fig.negative_volume,
@@ -423,6 +425,7 @@ def incident_dict(incident: Incident, config: Config, now: datetime, events: boo
         "trigger": incident.trigger,
         "negative_volume": (incident.figures or {}).get("negative_volume", 0),
         "kols": (incident.figures or {}).get("kols", []),
+        "kol_watch": (incident.figures or {}).get("kol_watch", []),
         "clock": clock_view(state, config.incidents, now, locale),
         "silenced_until": incident.silenced_until.isoformat() if incident.silenced_until else None,
     }

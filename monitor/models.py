@@ -71,6 +71,7 @@ class Mention(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     sentiment: Mapped[float | None] = mapped_column(Float)
     negative: Mapped[bool] = mapped_column(Boolean, default=False)
+    polarity: Mapped[str | None] = mapped_column(String(8))  # negative / neutral / positive
     category: Mapped[str | None] = mapped_column(String(64))
     kol: Mapped[bool] = mapped_column(Boolean, default=False)
     priority: Mapped[float | None] = mapped_column(Float)

@@ -1,4 +1,4 @@
-"""Scoring of a mention: sentiment, negative flag, category, KOL flag, priority.
+"""Scoring of a mention: sentiment, polarity, negative flag, category, KOL flag, priority.
 
 ``Scorer`` is the one entry point the ingest pipeline uses. It is pure: text and
 numbers in, a :class:`Score` out, no I/O after construction.
@@ -19,10 +19,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from monitor.categories import SEVERITY, Categoriser
-from monitor.config import BrandConfig, Config, sentiment_model_file, sentiment_model_stem
+from monitor.config import BrandConfig, Config
 from monitor.language import detect_language  # noqa: F401  (re-exported: the CLI and bench use it from here)
 from monitor.matching import is_kol
 from monitor.sentiment import SentimentScorer
+from monitor.sentiment.linear import model_file_problem
+
+POLARITIES = ("negative", "neutral", "positive")
 
 
 @dataclass(frozen=True)
@@ -35,16 +38,27 @@ class Score:
     category: str | None
     kol: bool
     priority: float
+    polarity: str = "neutral"
+
+
+def polarity_of(sentiment: float, negative_below: float = 0.4, positive_above: float = 0.6) -> str:
+    """``negative`` below the negative cut (the negative flag), ``positive`` above the
+    positive one, ``neutral`` between."""
+    if sentiment < negative_below:
+        return "negative"
+    if sentiment > positive_above:
+        return "positive"
+    return "neutral"
 
 
 @lru_cache(maxsize=4)
-def load_sentiment(model_path: str | None) -> SentimentScorer:
-    """The sentiment model (bundled default, or one trained by ``repmon train-sentiment``), loaded once."""
-    if model_path is not None:
-        if not sentiment_model_file(model_path).is_file():
-            raise FileNotFoundError(f"scoring.model: no sentiment model at {model_path}(.3)")
-        model_path = str(sentiment_model_stem(model_path))
-    return SentimentScorer(model_path)
+def load_sentiment(zh_model: str | None = None, en_model: str | None = None) -> SentimentScorer:
+    """The sentiment models (bundled, or trained by ``repmon train-sentiment``), loaded once."""
+    for key, path in (("scoring.model", zh_model), ("scoring.model_en", en_model)):
+        problem = model_file_problem(path) if path else None
+        if problem:
+            raise FileNotFoundError(f"{key}: {problem}")
+    return SentimentScorer(zh_model, en_model)
 
 
 def priority_score(sentiment: float, *, negative: bool, category: str | None, kol: bool, followers: int | None,
@@ -64,14 +78,19 @@ class Scorer:
     def __init__(self, config: Config):
         self.config = config
         self.negative_below = config.scoring.negative_below
+        self.positive_above = config.scoring.positive_above
         self.categoriser = Categoriser(config.scoring.categories)
         self.severity = config.scoring.severity
-        model = config.resolve_path(config.scoring.model) if config.scoring.model else None
-        self.sentiment_model = load_sentiment(str(model) if model else None)
+        zh, en = (config.resolve_path(p) if p else None for p in (config.scoring.model, config.scoring.model_en))
+        self.sentiment_model = load_sentiment(str(zh) if zh else None, str(en) if en else None)
 
     def sentiment(self, text: str, language: str) -> float:
         """Sentiment in [0, 1]; 0 is negative."""
         return self.sentiment_model.score(text, language)
+
+    def polarity(self, sentiment: float) -> str:
+        """negative / neutral / positive by the config's cuts."""
+        return polarity_of(sentiment, self.negative_below, self.positive_above)
 
     def category(self, text: str) -> str:
         return self.categoriser.categorise(text)
@@ -92,9 +111,11 @@ class Scorer:
         """Score one mention of ``brand``."""
         language = detect_language(text)
         sentiment = self.sentiment(text, language)
-        negative = sentiment < self.negative_below
+        polarity = self.polarity(sentiment)
+        negative = polarity == "negative"
+        # Only complaints have a category: a category word in a neutral post (空气质量) is topic.
         category = self.category(text) if negative else None
         kol = is_kol(brand.kol, followers=followers, verified=verified, author_ids=(author_id, author_name))
         priority = priority_score(sentiment, negative=negative, category=category, kol=kol, followers=followers,
                                   reposts=reposts, comments=comments, likes=likes, severity=self.severity)
-        return Score(language, sentiment, negative, category, kol, priority)
+        return Score(language, sentiment, negative, category, kol, priority, polarity)

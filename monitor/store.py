@@ -89,6 +89,7 @@ def _new_row(m: "NormalMention") -> Mention:
         language=m.language or s.language,
         sentiment=s.sentiment,
         negative=s.negative,
+        polarity=s.polarity,
         category=s.category,
         kol=s.kol,
         priority=s.priority,
@@ -127,6 +128,7 @@ def _update(session: Session, m: "NormalMention") -> tuple[str, int]:
         changed = changed or row.text != m.text or row.negative != s.negative
         row.text = m.text
         row.sentiment, row.negative, row.category = s.sentiment, s.negative, s.category
+        row.polarity = s.polarity
         row.kol, row.priority, row.language = s.kol, s.priority, m.language or s.language
         row.brand = m.brand or row.brand
     if counts_moved:

@@ -202,7 +202,7 @@ def test_a_database_url_that_is_not_a_url_fails_config_check_with_exit_2(shipped
 
 def test_train_sentiment_writes_the_model_the_config_names_which_then_checks_clean(shipped: Path):
     config = shipped / "config.yaml"
-    config.write_text(config.read_text().replace("scoring:\n", "scoring:\n  model: data/brand.marshal\n", 1))
+    config.write_text(config.read_text().replace("scoring:\n", "scoring:\n  model: data/brand.json.gz\n", 1))
     # Named before it exists: every command but train-sentiment refuses such a config.
     check = CliRunner().invoke(main, ["config", "check", "--config", str(config)])
     assert check.exit_code == 2 and "scoring.model: no sentiment model at" in check.output
@@ -211,7 +211,7 @@ def test_train_sentiment_writes_the_model_the_config_names_which_then_checks_cle
     trained = CliRunner().invoke(main, ["train-sentiment", "--pos", str(shipped / "pos.txt"),
                                         "--neg", str(shipped / "neg.txt"), "--config", str(config)])
     assert trained.exit_code == 0, trained.output
-    assert (shipped / "data" / "brand.marshal.3").is_file()
+    assert (shipped / "data" / "brand.json.gz").is_file()
     assert CliRunner().invoke(main, ["config", "check", "--config", str(config)]).exit_code == 0
 
 

@@ -239,15 +239,15 @@ def test_sqlite_and_postgresql_database_urls_are_accepted(url):
 
 
 def test_a_sentiment_model_path_that_does_not_exist_is_a_problem_naming_the_field_and_line(tmp_path):
-    text = GOOD + "scoring:\n  model: data/brand.marshal\n"
+    text = GOOD + "scoring:\n  model: data/brand.json.gz\n"
     with pytest.raises(ConfigError) as info:
         parse_config(text, env={}, base_dir=tmp_path)
     [problem] = [str(p) for p in info.value.problems]
     assert problem.startswith("scoring.model: no sentiment model at ") and problem.endswith("(line 7)")
-    # SnowNLP writes the model with ".3" appended; the path is accepted with or without it.
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "brand.marshal.3").write_bytes(b"x")
-    assert parse_config(text, env={}, base_dir=tmp_path).scoring.model == "data/brand.marshal"
+    from monitor.sentiment.linear import LinearModel
+
+    LinearModel("zh", {"w:好": (-1.0, 0.0, 1.0)}).save(tmp_path / "data" / "brand.json.gz")
+    assert parse_config(text, env={}, base_dir=tmp_path).scoring.model == "data/brand.json.gz"
 
 
 def test_severity_weights_must_name_a_category_and_lie_between_0_and_1():

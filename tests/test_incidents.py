@@ -31,11 +31,12 @@ _seq = iter(range(1, 10**6))
 
 
 def add(factory, at, *, reposts=0, negative=True, category="product_quality", kol=False, followers=100,
-        author="网友", brand="shouzhuo", ext=None, text="手镯之家的手镯断裂了", priority=0.5):
+        author="网友", brand="shouzhuo", ext=None, text="手镯之家的手镯断裂了", priority=0.5, sentiment=None):
     with session_scope(factory) as s:
         m = Mention(source_id="t", external_id=ext or f"m{next(_seq)}", text=text, url="https://x.example/1",
                     author_name=author, author_followers=followers, published_at=at, fetched_at=at, first_seen_at=at,
-                    reposts=reposts, comments=0, likes=0, language="zh", sentiment=0.1 if negative else 0.9,
+                    reposts=reposts, comments=0, likes=0, language="zh",
+                    sentiment=sentiment if sentiment is not None else 0.1 if negative else 0.9,
                     negative=negative, category=category, kol=kol, priority=priority, brand=brand)
         s.add(m)
         s.flush()
@@ -83,6 +84,29 @@ def test_a_kol_posting_negatively_opens_a_red_incident(env):
     [note] = run(factory, cfg, T0 + timedelta(minutes=5)).notifications
     assert note.tier == "red" and note.context["kol_involved"]
     assert "KOL 珠宝测评师老王（粉丝 860,000）" in note.context["trigger"]
+
+
+def test_a_kol_post_read_as_only_mildly_negative_opens_nothing_and_is_listed_to_watch(env):
+    cfg, factory = env
+    # 0.35: negative by the flag (< 0.4), not with confidence (>= incidents.kol_confident_below, 0.25).
+    add(factory, T0, kol=True, followers=860_000, author="珠宝测评师老王", sentiment=0.35)
+    assert run(factory, cfg, T0 + timedelta(minutes=5)).notifications == []
+    # When something else opens the incident, the KOL post counts in the volume and is shown to
+    # watch, but does not make the incident red.
+    add(factory, T0 + timedelta(minutes=6), reposts=60)
+    [note] = run(factory, cfg, T0 + timedelta(minutes=10)).notifications
+    assert note.tier == "yellow" and not note.context["kol_involved"]
+    assert note.context["negative_volume"] == 62
+    assert [k["author_name"] for k in note.context["kol_watch"]] == ["珠宝测评师老王"]
+    assert "珠宝测评师老王" not in note.context["trigger"]
+
+
+def test_the_kol_confidence_bar_is_configurable(env):
+    cfg, factory = env
+    cfg = cfg.model_copy(update={"incidents": cfg.incidents.model_copy(update={"kol_confident_below": 0.4})})
+    add(factory, T0, kol=True, followers=860_000, author="珠宝测评师老王", sentiment=0.35)
+    [note] = run(factory, cfg, T0 + timedelta(minutes=5)).notifications
+    assert note.tier == "red" and note.context["kol_involved"]
 
 
 def test_tiers_rise_yellow_orange_red_and_each_rise_notifies_once(env):

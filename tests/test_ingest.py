@@ -218,8 +218,12 @@ def test_ids_and_texts_that_are_objects_or_lists_are_dropped_not_stored_as_their
 
 
 def test_a_sentiment_model_that_cannot_be_read_drops_each_mention_counted_and_fails_the_run(config_factory, db_url, tmp_path):
-    (tmp_path / "broken.marshal.3").write_bytes(b"not a model")  # exists, so the config is valid
-    cfg = config_factory(db_url, jsonl_source(FIXTURE, "scoring: {model: broken.marshal}"))
+    import gzip
+
+    # Starts like a model, so the config is valid; cut short, so it cannot be read.
+    with gzip.open(tmp_path / "broken.json.gz", "wt") as f:
+        f.write('{"format":"repmon-linear-sentiment/1","language":"zh","classes":["negative",')
+    cfg = config_factory(db_url, jsonl_source(FIXTURE, "scoring: {model: broken.json.gz}"))
     engine, factory = open_database(cfg)
     [result] = crawl(cfg, cfg.sources, now=NOW)
     # Every line read is still accounted for; the four that matched a brand could not be scored.

