@@ -66,6 +66,32 @@ def test_mentions_list_prints_one_json_array_filtered_as_asked(workdir):
     assert table.exit_code == 0 and "3 mention(s)" in table.output
 
 
+def test_rescore_scores_stored_mentions_again_with_the_current_model(workdir):
+    run(workdir, "run", "--once", "--now", "2026-11-22T12:00:00+08:00")
+    rows = json.loads(run(workdir, "mentions", "list", "--format", "json", "--limit", "1000").output)
+    assert rows and all(r["polarity"] in ("negative", "neutral", "positive") for r in rows)
+    # Rows scored by an older model (here: every one of them called negative) come back as
+    # the current model reads them.
+    from sqlalchemy import update
+
+    from monitor.config import load_config
+    from monitor.migrate import open_database
+    from monitor.models import Mention
+
+    engine, _ = open_database(load_config(workdir / "config.yaml"))
+    with engine.begin() as conn:
+        conn.execute(update(Mention).values(negative=True, polarity="negative", sentiment=0.1, category="other"))
+    engine.dispose()
+    result = run(workdir, "mentions", "rescore")
+    assert result.exit_code == 0, result.output
+    assert f"rescored {len(rows)} mention(s)" in result.output
+    after = json.loads(run(workdir, "mentions", "list", "--format", "json", "--limit", "1000").output)
+    assert sorted((r["id"], r["polarity"], r["category"]) for r in after) == sorted(
+        (r["id"], r["polarity"], r["category"]) for r in rows)
+    assert CliRunner().invoke(main, ["mentions", "rescore", "--brand", "nope", "--config",
+                                     str(workdir / "config.yaml")]).exit_code == 2
+
+
 def test_crawl_runs_one_named_source_and_names_an_unknown_one(workdir):
     result = run(workdir, "crawl", "demo", "--now", "2026-11-22T12:00:00+08:00")
     assert result.exit_code == 0 and "28 new" in result.output

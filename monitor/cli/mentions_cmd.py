@@ -1,4 +1,4 @@
-"""``repmon mentions list``."""
+"""``repmon mentions list`` and ``repmon mentions rescore``."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ def mention_dict(m: Mention) -> dict:
         "likes": m.likes,
         "language": m.language,
         "sentiment": m.sentiment,
+        "polarity": m.polarity,
         "negative": m.negative,
         "category": m.category,
         "kol": m.kol,
@@ -88,7 +89,7 @@ def _print_table(rows: list[dict], config: Config) -> None:
     from rich.table import Table
 
     table = Table(show_lines=False, expand=False)
-    for col in ("published", "brand", "source", "sent.", "neg", "cat.", "reposts", "author", "text"):
+    for col in ("published", "brand", "source", "sent.", "polarity", "cat.", "reposts", "author", "text"):
         table.add_column(col, overflow="fold")
     tz = config.tz
     for r in rows:
@@ -99,7 +100,7 @@ def _print_table(rows: list[dict], config: Config) -> None:
             r["brand"],
             r["source_id"],
             f"{r['sentiment']:.2f}" if r["sentiment"] is not None else "-",
-            "yes" if r["negative"] else "",
+            r["polarity"] or ("negative" if r["negative"] else ""),
             r["category"] or "",
             str(r["reposts"]),
             (r["author_name"] or "") + (" (KOL)" if r["kol"] else ""),
@@ -111,3 +112,66 @@ def _print_table(rows: list[dict], config: Config) -> None:
         console.width = 200  # pipes and files get full rows, not an 80-column wrap
     console.print(table)
     click.echo(f"{len(rows)} mention(s)")
+
+
+@mentions_group.command("rescore")
+@click.option("--brand", help="Only this brand id.")
+@click.option("--since", metavar="ISO", help="Only mentions published at or after this time (default: all).")
+@click.option("--batch", type=click.IntRange(1, 100_000), default=1000, show_default=True,
+              help="Mentions per transaction.")
+@config_option
+def mentions_rescore(brand: str | None, since: str | None, batch: int, config: Config) -> None:
+    """Score stored mentions again with the current models and config (after an upgrade of
+    the sentiment model, a brand-adapted model or new categories), so that incidents and the
+    digest count them the way new mentions are counted. Open incidents pick the change up at
+    the next evaluation."""
+    from sqlalchemy import select
+
+    from monitor.db import session_scope
+    from monitor.migrate import open_database
+    from monitor.scoring import Scorer
+
+    since_dt = None
+    if since:
+        try:
+            since_dt = ensure_utc(datetime.fromisoformat(since))
+        except ValueError:
+            raise click.BadParameter(f"not an ISO time: {since!r} (e.g. 2026-06-15T10:00:00+08:00)",
+                                     param_hint="--since") from None
+    brands = {b.id: b for b in config.brands}
+    if brand is not None and brand not in brands:
+        raise click.BadParameter(f"no brand {brand!r} in the config (brands: {', '.join(brands)})", param_hint="--brand")
+    scorer = Scorer(config)
+    engine, factory = open_database(config)
+    seen = changed = skipped = 0
+    last_id = 0
+    try:
+        while True:
+            with session_scope(factory) as s:
+                q = select(Mention).where(Mention.id > last_id).order_by(Mention.id).limit(batch)
+                if brand:
+                    q = q.where(Mention.brand == brand)
+                if since_dt:
+                    q = q.where(Mention.published_at >= since_dt)
+                rows = list(s.scalars(q))
+                if not rows:
+                    break
+                for m in rows:
+                    b = brands.get(m.brand)
+                    if b is None:  # a brand since removed from the config: nothing to score it for
+                        skipped += 1
+                        continue
+                    sc = scorer.score(m.text, brand=b, followers=m.author_followers, verified=m.author_verified,
+                                      author_id=m.author_id, author_name=m.author_name, reposts=m.reposts,
+                                      comments=m.comments, likes=m.likes)
+                    before = (m.negative, m.polarity, m.category, m.kol)
+                    m.sentiment, m.polarity, m.negative, m.category = sc.sentiment, sc.polarity, sc.negative, sc.category
+                    m.kol, m.priority, m.language = sc.kol, sc.priority, m.language or sc.language
+                    changed += before != (m.negative, m.polarity, m.category, m.kol)
+                seen += len(rows)
+                last_id = rows[-1].id
+            click.echo(f"  {seen:,} mentions scored ...", err=True)
+    finally:
+        engine.dispose()
+    click.echo(f"rescored {seen - skipped:,} mention(s): {changed:,} changed polarity, category or KOL flag"
+               + (f"; {skipped:,} of brands no longer in the config left as they were" if skipped else ""))
