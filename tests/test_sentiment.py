@@ -235,3 +235,63 @@ def test_a_linear_model_file_round_trips_and_refuses_other_files(tmp_path):
     (tmp_path / "junk.json.gz").write_text("{}")
     with pytest.raises(ModelFileError, match="junk.json.gz is not a repmon sentiment model"):
         LinearModel.load(tmp_path / "junk.json.gz")
+
+
+# --------------------------------------------------------------------------- rebuilding from public data
+
+def _public_data(root: Path) -> Path:
+    """A tiny folder laid out as shared/data (made-up texts, a few dozen per file)."""
+    neg = ["质量太差了，气死了", "客服不理人，垃圾", "快递太慢，差评", "手镯断了，失望", "退款被拒，骗子"]
+    neu = ["请问门店几点开门", "新款周五上架", "今天去了商场", "这个多少钱", "明天发货吗"]
+    pos = ["很喜欢，好评", "做工精致，满意", "客服很耐心，赞", "包装漂亮，推荐", "物超所值，回购"]
+    (root / "sentiment").mkdir(parents=True)
+    (root / "sentiment_neutral").mkdir()
+
+    def rows(texts, n):
+        return [f"{t}{i}" for i in range(n) for t in texts]
+
+    smp = [("angry", t) for t in rows(neg, 12)] + [("neutral", t) for t in rows(neu, 12)] + [("happy", t) for t in rows(pos, 12)]
+    for which, part in (("train", smp[::2]), ("eval", smp[1::2])):
+        (root / "sentiment_neutral" / f"smp2020ewect_virus_{which}.tsv").write_text(
+            "label\ttext\n" + "".join(f"{label}\t{text}\n" for label, text in part), encoding="utf-8")
+    (root / "sentiment_neutral" / "atec_customer_questions.tsv").write_text(
+        "label\ttext\n" + "".join(f"question\t{t}\n" for t in rows(neu, 8)), encoding="utf-8")
+    (root / "sentiment" / "weibo_senti_dev.tsv").write_text(
+        "label\tx_valid\n" + "".join(f"0\t{t}\n" for t in rows(neg, 6)) + "".join(f"1\t{t}\n" for t in rows(pos, 6)),
+        encoding="utf-8")
+    (root / "sentiment" / "online_shopping_dev.csv").write_text(
+        "cat,label,review\n" + "".join(f"手机,0,{t}\n" for t in rows(neg, 6)) + "".join(f"水果,1,{t}\n" for t in rows(pos, 6)),
+        encoding="utf-8")
+    (root / "sentiment" / "waimai_10k.csv").write_text(
+        "label,review\n" + "".join(f"0,{t}\n" for t in rows(neg, 4)) + "".join(f"1,{t}\n" for t in rows(pos, 4)),
+        encoding="utf-8")
+    tweets = [("negative", f"the bracelet broke again {i}") for i in range(30)] + [
+        ("neutral", f"what time does the store open {i}") for i in range(30)] + [("positive", f"love it, thanks {i}") for i in range(30)]
+    (root / "sentiment" / "airline_tweets.csv").write_text(
+        "tweet_id,airline_sentiment,negativereason,airline,text,tweet_created\n"
+        + "".join(f"{i},{label},,{'Delta' if i % 2 else 'United'},{text},x\n" for i, (label, text) in enumerate(tweets)),
+        encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(("lang", "says"), [("zh", "SMP2020-EWECT eval: neutral posts called negative"),
+                                            ("en", "airline tweets (test split): negative F1")])
+def test_a_model_is_rebuilt_from_a_public_data_folder_and_reports_its_held_apart_figures(tmp_path, lang, says):
+    data = _public_data(tmp_path / "shared")
+    out = tmp_path / f"{lang}.json.gz"
+    result = CliRunner().invoke(main, ["train-sentiment", "--lang", lang, "--public-data", str(data), "--out", str(out),
+                                       "--config", str(tmp_path / "none.yaml")])
+    assert result.exit_code == 0, result.output
+    assert says in result.output and "truth / called" in result.output
+    from monitor.sentiment.linear import LinearModel
+
+    model = LinearModel.load(out)
+    assert model.language == lang and model.meta["split"].startswith("blake2b")
+
+
+def test_a_public_data_folder_missing_a_set_is_named(tmp_path):
+    data = _public_data(tmp_path / "shared")
+    (data / "sentiment" / "waimai_10k.csv").unlink()
+    result = CliRunner().invoke(main, ["train-sentiment", "--public-data", str(data), "--out", str(tmp_path / "m.json.gz"),
+                                       "--config", str(tmp_path / "none.yaml")])
+    assert result.exit_code == 2 and "waimai_10k.csv not found" in result.output

@@ -6,8 +6,8 @@
   lot.`` is sarcasm, and the praise words around it would otherwise win. The training sets
   hold too few such posts for a model to learn it, so the rule is written down: an event
   that is not negated (``不会断``, ``never broke``) caps the sentiment below the negative cut.
-- **Questions** (``可以退货吗？``, ``how do I return this?``) are features of the models,
-  learned from customer questions; here they are only detected.
+- **Questions** (``可以退货吗？``) are features of the models, learned from customer
+  questions; here they are only detected.
 """
 
 from __future__ import annotations
@@ -31,22 +31,28 @@ NOT_FAILURE_ZH = (
 )
 NEGATED_BEFORE_ZH = re.compile(r"(不|没|没有|别|未|无|不会|不要|防止|避免|以免|怕|会不会|是否|有没有|不容易|不易)$")
 
-# English failure events, as regexes over lower-case text.
-FAILURE_EN = re.compile(
-    r"\b(?:"
-    r"broke|broken|breaks|snapped|cracked|shattered|fell apart|falls apart|falling apart|came apart|fell off|"
-    r"came off|peeled|peeling|tarnished|tarnishes|rusted|faded|"
-    r"stopped working|stops working|quit working|doesn'?t work|didn'?t work|won'?t work|not working|dead on arrival|"
-    r"never arrived|never came|never received|never got|didn'?t arrive|hasn'?t arrived|not arrived|"
-    r"lost my (?:package|parcel|order)|keeps? crashing|crashed|crashes|wrong item|missing item"
-    r")\b"
-)
-NEGATED_BEFORE_EN = re.compile(r"\b(?:not|never|no|without|n't|hasn'?t|haven'?t|didn'?t|won'?t|doesn'?t|don'?t|wouldn'?t)\s+(?:\w+\s+){0,2}$")
+# English failure events, over lower-case text: breakage, non-delivery, refund refused,
+# overcharging, crashing, wrong item, counterfeit.
+FAILURE_EN = re.compile(r"\b(?:" + "|".join([
+    r"broke", r"broken", r"f[ae]ll(?:s|ing)? apart", r"falling apart", r"came apart", r"fell off", r"snapped",
+    r"cracked", r"stopped working", r"(?:doesn't|does not|didn't|did not|won't|isn't|is not) work(?:ing)?", r"defective",
+    r"faulty", r"never (?:arrived|came|received|got|delivered|shipped)",
+    r"(?:hasn't|has not|haven't|have not|didn't|did not|still not) (?:arrived|received|been delivered|come)",
+    r"refund (?:refused|denied|rejected)", r"(?:refused|denied|rejected) (?:a |my |the )?refund", r"no refund",
+    r"won't refund", r"overcharg\w*", r"charged (?:me )?twice", r"double charged", r"crash(?:es|ed|ing)",
+    r"keeps? crashing", r"wrong (?:item|size|order|product|colou?r)", r"scam\w*", r"counterfeit", r"ripped off",
+    r"rip ?-?off",
+]) + r")\b")
+NEGATORS_EN = frozenset({"not", "no", "never", "cannot", "nothing", "nobody", "none", "nor", "neither", "nowhere",
+                         "without"})
+# Words that make what follows a possibility, not an event ("if it breaks", "will it arrive?").
+HYPOTHETICAL_EN = frozenset({"if", "will", "would", "could", "might", "may", "can", "before", "whether", "case", "hope",
+                             "hopefully", "worried", "afraid", "unless", "should", "does", "do"})
+_CLAUSE_EN = re.compile(r"[.!?;,]")
 
 QUESTION_END = re.compile(r"(?:吗|么|呢|嘛|\?|？)[\s。.!！~～…]*$")
 QUESTION_WORDS_ZH = ("请问", "怎么", "如何", "为什么", "为啥", "能不能", "可不可以", "是不是", "有没有", "多少", "哪里", "哪个",
                      "什么时候", "几点", "咋")
-QUESTION_WORDS_EN = re.compile(r"^\s*(?:how|what|when|where|which|who|why|can|could|do|does|did|is|are|will|would|should)\b")
 
 
 def failure_zh(folded: str) -> str | None:
@@ -62,12 +68,19 @@ def failure_zh(folded: str) -> str | None:
     return None
 
 
+def negated_or_hypothetical_en(lower: str, start: int) -> bool:
+    """Whether the phrase at ``start`` is negated (a negator among the three words before it
+    in its clause) or hypothetical (``if``, ``will`` … among the four)."""
+    before = _CLAUSE_EN.split(lower[max(0, start - 40):start])[-1].split()[-4:]
+    return (any(b in NEGATORS_EN or b.endswith("n't") for b in before[-3:])
+            or any(b in HYPOTHETICAL_EN for b in before))
+
+
 def failure_en(lower: str) -> str | None:
-    """The first failure event in a lower-case English text that is not negated, or None."""
+    """The first failure event in a lower-case English text that is neither negated nor
+    hypothetical ("never arrived" is the event itself), or None."""
     for m in FAILURE_EN.finditer(lower):
-        if m.group(0).startswith("never"):  # "never arrived" is the event itself
-            return m.group(0)
-        if not NEGATED_BEFORE_EN.search(lower, max(0, m.start() - 40), m.start()):
+        if m.group(0).startswith("never") or not negated_or_hypothetical_en(lower, m.start()):
             return m.group(0)
     return None
 
@@ -75,8 +88,3 @@ def failure_en(lower: str) -> str | None:
 def is_question_zh(folded: str) -> tuple[bool, bool]:
     """(ends like a question, has a question word) for a folded Chinese text."""
     return bool(QUESTION_END.search(folded)), any(q in folded for q in QUESTION_WORDS_ZH)
-
-
-def is_question_en(lower: str) -> tuple[bool, bool]:
-    """(ends like a question, starts with a question word) for a lower-case English text."""
-    return bool(QUESTION_END.search(lower)), bool(QUESTION_WORDS_EN.search(lower))

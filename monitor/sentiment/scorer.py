@@ -96,10 +96,12 @@ class SentimentScorer:
         return Judgement(sentiment, p, cue)
 
     def judge_en(self, text: str) -> Judgement:
-        p = self.en.proba(self.features.en(text))
+        features = self.features.en(text)
+        p = self.en.proba(features)
         raw = _expected(p)
-        failure = cues.failure_en(text.lower())
-        return Judgement(min(raw, CUE_CAP) if failure else raw, p, failure if failure and raw > CUE_CAP else None)
+        if features.get("d:fail") and raw > CUE_CAP:
+            return Judgement(CUE_CAP, p, cues.failure_en(text.lower().replace("’", "'")) or "failure event")
+        return Judgement(raw, p)
 
     def judge(self, text: str, language: str) -> Judgement:
         """Sentiment of ``text``; ``language`` from :func:`monitor.language.detect_language`."""
