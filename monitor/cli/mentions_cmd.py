@@ -41,6 +41,23 @@ def mention_dict(m: Mention) -> dict:
     }
 
 
+def _since(since: str | None) -> datetime | None:
+    if not since:
+        return None
+    try:
+        return ensure_utc(datetime.fromisoformat(since))
+    except ValueError:
+        raise click.BadParameter(f"not an ISO time: {since!r} (e.g. 2026-06-15T10:00:00+08:00)",
+                                 param_hint="--since") from None
+
+
+def _known_brand(brand: str | None, config: Config) -> None:
+    if brand is not None and brand not in {b.id for b in config.brands}:
+        # A typo must not look like "no mentions".
+        known = ", ".join(b.id for b in config.brands)
+        raise click.BadParameter(f"no brand {brand!r} in the config (brands: {known})", param_hint="--brand")
+
+
 @main.group("mentions")
 def mentions_group() -> None:
     """Stored mentions."""
@@ -62,17 +79,8 @@ def mentions_list(
     from monitor.migrate import open_database
     from monitor.store import mentions_query
 
-    since_dt = None
-    if since:
-        try:
-            since_dt = ensure_utc(datetime.fromisoformat(since))
-        except ValueError:
-            raise click.BadParameter(f"not an ISO time: {since!r} (e.g. 2026-06-15T10:00:00+08:00)",
-                                     param_hint="--since") from None
-    if brand is not None and brand not in {b.id for b in config.brands}:
-        # A typo must not look like "no mentions".
-        known = ", ".join(b.id for b in config.brands)
-        raise click.BadParameter(f"no brand {brand!r} in the config (brands: {known})", param_hint="--brand")
+    since_dt = _since(since)
+    _known_brand(brand, config)
     engine, factory = open_database(config)
     with session_scope(factory) as s:
         q = mentions_query(brand=brand, negative=True if negative else None, since=since_dt, source_id=source_id)
@@ -131,16 +139,9 @@ def mentions_rescore(brand: str | None, since: str | None, batch: int, config: C
     from monitor.migrate import open_database
     from monitor.scoring import Scorer
 
-    since_dt = None
-    if since:
-        try:
-            since_dt = ensure_utc(datetime.fromisoformat(since))
-        except ValueError:
-            raise click.BadParameter(f"not an ISO time: {since!r} (e.g. 2026-06-15T10:00:00+08:00)",
-                                     param_hint="--since") from None
+    since_dt = _since(since)
+    _known_brand(brand, config)
     brands = {b.id: b for b in config.brands}
-    if brand is not None and brand not in brands:
-        raise click.BadParameter(f"no brand {brand!r} in the config (brands: {', '.join(brands)})", param_hint="--brand")
     scorer = Scorer(config)
     engine, factory = open_database(config)
     seen = changed = skipped = 0
