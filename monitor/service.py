@@ -118,6 +118,7 @@ class Service:
         self.status = ServiceStatus(started_at=now, pid=self.lease.pid, config_loaded_at=now)
         self._lock = threading.Lock()
         self._triggers: set[str] = set()
+        self._running: set[str] = set()  # jobs running now (see _apply_pending)
         self._pending_config: Config | None = None
         self._started = False
         self._deliverer: Any = None
@@ -324,10 +325,15 @@ class Service:
         def run() -> None:
             if self._stopping.is_set() and job_id != "deliver":
                 return
+            with self._lock:
+                self._running.add(job_id)
             try:
                 func()
             except Exception:
                 log.exception("job %s failed", job_id)
+            finally:
+                with self._lock:
+                    self._running.discard(job_id)
 
         return run
 
@@ -418,7 +424,11 @@ class Service:
         if new_config is not None:
             self.apply_config(new_config)
         with self._lock:
-            pending, self._triggers = self._triggers, set()
+            # A job still running is triggered once it has finished (the next pass of the main
+            # loop): moved to "now" while it runs, APScheduler would skip the run as a second
+            # instance, and the new mentions would wait for the next interval.
+            pending = self._triggers - self._running
+            self._triggers &= self._running
         for job_id in pending:
             job = self.scheduler.get_job(job_id)
             if job is not None:

@@ -517,6 +517,27 @@ def test_a_config_edit_reschedules_only_the_jobs_whose_timing_changed_and_retent
         svc.engine.dispose()
 
 
+def test_a_trigger_while_the_job_runs_waits_for_it_to_finish_instead_of_being_skipped(tmp_path, db_url):
+    from datetime import datetime, timedelta, timezone
+
+    svc = in_process_service(tmp_path, schedule_config(db_url))
+    try:
+        svc._schedule_all()
+        planned = svc.scheduler.get_job("evaluate").next_run_time
+        assert planned - datetime.now(timezone.utc) > timedelta(seconds=30)
+        svc._running.add("evaluate")  # an evaluation is under way
+        svc.trigger("evaluate")  # new mentions arrive meanwhile
+        svc._apply_pending()
+        # Moved to "now" while running, the run would be skipped as a second instance.
+        assert svc.scheduler.get_job("evaluate").next_run_time == planned
+        svc._running.discard("evaluate")
+        svc._apply_pending()  # the main loop's next pass, after the run finished
+        assert svc.scheduler.get_job("evaluate").next_run_time - datetime.now(timezone.utc) < timedelta(seconds=1)
+    finally:
+        svc.scheduler.shutdown(wait=False)
+        svc.engine.dispose()
+
+
 def test_more_sources_after_an_edit_get_more_crawl_threads(tmp_path, db_url):
     from monitor.config import parse_config
 
