@@ -140,9 +140,9 @@ def main() -> None:
     print(line("", "repmon", mine, rate))
 
     print("\nConfusion matrices of repmon (rows: truth, columns: called)")
-    for name, rows in (zh_sets[0], ("airline tweets (test)", en_rows)):
-        classify = repmon_zh if rows is zh_sets[0][1] else repmon_en
-        print(f"\n{name}\n{confusion(sample(rows, args.limit), classify).table()}")
+    smp_name, smp_rows = zh_sets[0]
+    print(f"\n{smp_name}\n{confusion(sample(smp_rows, args.limit), repmon_zh).table()}")
+    print(f"\nairline tweets (test)\n{confusion(sample(en_rows, args.limit), repmon_en).table()}")
 
     if not args.no_refit:
         refits(data, args, fz, snownlp, plain_vader)
@@ -160,7 +160,7 @@ def refits(data: Path, args: argparse.Namespace, fz: Featurizer, snownlp: Callab
     for category in sorted({r.group for r in shopping}):
         print(f"  refitting without {category} ...", file=sys.stderr)
         model = recipes.build_zh(data, exclude_group=category, shift=shift, featurizer=fz)
-        scorer = SentimentScorer.from_models(model, featurizer=fz)
+        scorer = SentimentScorer(model, featurizer=fz)
         rows = sample([(r.text, r.label) for r in shopping if r.group == category], args.limit)
         held, rate = timed(rows, lambda t: polarity_index(scorer.judge_zh(t).sentiment, 0.4, 0.6))
         base, _ = timed(rows, snownlp) if args.limit else (None, 0)
@@ -177,7 +177,7 @@ def refits(data: Path, args: argparse.Namespace, fz: Featurizer, snownlp: Callab
     for airline in sorted({r.group for r in tweets}):
         print(f"  refitting without {airline} ...", file=sys.stderr)
         model = recipes.build_en(data, exclude_group=airline, featurizer=fz)
-        scorer = SentimentScorer.from_models(en=model, featurizer=fz)
+        scorer = SentimentScorer(en_model=model, featurizer=fz)
         rows = [(r.text, r.label) for r in tweets if r.group == airline]
         held = confusion(rows, lambda t: polarity_index(scorer.judge_en(t).sentiment, 0.4, 0.6))
         base = confusion(rows, plain_vader)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
+
+from monitor.sentiment.text import simplified
 
 OTHER = "other"
 
@@ -56,20 +57,9 @@ SEVERITY: dict[str, float] = {
 }
 
 
-@lru_cache(maxsize=1)
-def _t2s():
-    try:
-        from opencc import OpenCC
-    except ImportError:  # pragma: no cover - opencc is a dependency; degrade to simplified-only
-        return None
-    return OpenCC("t2s")
-
-
 def fold_text(text: str) -> str:
     """Simplified, half-width, lower-case form of a text for matching."""
-    s = unicodedata.normalize("NFKC", text).casefold()
-    converter = _t2s()
-    return converter.convert(s) if converter else s
+    return simplified(unicodedata.normalize("NFKC", text).casefold())
 
 
 _LATIN_TERM = re.compile(r"[a-z0-9][a-z0-9 '\-]*")

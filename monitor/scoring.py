@@ -22,10 +22,8 @@ from monitor.categories import SEVERITY, Categoriser
 from monitor.config import BrandConfig, Config
 from monitor.language import detect_language  # noqa: F401  (re-exported: the CLI and bench use it from here)
 from monitor.matching import is_kol
-from monitor.sentiment import SentimentScorer
 from monitor.sentiment.linear import model_file_problem
-
-POLARITIES = ("negative", "neutral", "positive")
+from monitor.sentiment.scorer import SentimentScorer, polarity_of  # noqa: F401  (polarity_of: re-exported)
 
 
 @dataclass(frozen=True)
@@ -39,16 +37,6 @@ class Score:
     kol: bool
     priority: float
     polarity: str = "neutral"
-
-
-def polarity_of(sentiment: float, negative_below: float = 0.4, positive_above: float = 0.6) -> str:
-    """``negative`` below the negative cut (the negative flag), ``positive`` above the
-    positive one, ``neutral`` between."""
-    if sentiment < negative_below:
-        return "negative"
-    if sentiment > positive_above:
-        return "positive"
-    return "neutral"
 
 
 @lru_cache(maxsize=4)

@@ -14,6 +14,7 @@ from monitor.models import EngagementSnapshot, Mention
 
 if TYPE_CHECKING:
     from crawlers.mention import NormalMention
+    from monitor.scoring import Score
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def save_mention(session: Session, m: "NormalMention") -> tuple[str, int]:
 def _new_row(m: "NormalMention") -> Mention:
     s = m.score
     assert s is not None and m.brand is not None, "score and brand are set before storing"
-    return Mention(
+    row = Mention(
         source_id=m.source_id,
         external_id=m.external_id,
         url=m.url,
@@ -86,15 +87,16 @@ def _new_row(m: "NormalMention") -> Mention:
         reposts=m.reposts or 0,
         comments=m.comments or 0,
         likes=m.likes or 0,
-        language=m.language or s.language,
-        sentiment=s.sentiment,
-        negative=s.negative,
-        polarity=s.polarity,
-        category=s.category,
-        kol=s.kol,
-        priority=s.priority,
         brand=m.brand,
     )
+    set_score(row, s, m.language)
+    return row
+
+
+def set_score(row: Mention, s: "Score", language: str | None = None) -> None:
+    """Write a score onto a stored mention (``language``: the source's, kept when it gave one)."""
+    row.sentiment, row.polarity, row.negative, row.category = s.sentiment, s.polarity, s.negative, s.category
+    row.kol, row.priority, row.language = s.kol, s.priority, language or s.language
 
 
 def _snapshot(mention_id: int, taken_at: datetime, counts: tuple[int, int, int]) -> EngagementSnapshot:
@@ -127,9 +129,7 @@ def _update(session: Session, m: "NormalMention") -> tuple[str, int]:
         s = m.score
         changed = changed or row.text != m.text or row.negative != s.negative
         row.text = m.text
-        row.sentiment, row.negative, row.category = s.sentiment, s.negative, s.category
-        row.polarity = s.polarity
-        row.kol, row.priority, row.language = s.kol, s.priority, m.language or s.language
+        set_score(row, s, m.language)
         row.brand = m.brand or row.brand
     if counts_moved:
         session.add(_snapshot(row.id, m.fetched_at, merged))

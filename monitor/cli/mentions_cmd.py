@@ -138,6 +138,7 @@ def mentions_rescore(brand: str | None, since: str | None, batch: int, config: C
     from monitor.db import session_scope
     from monitor.migrate import open_database
     from monitor.scoring import Scorer
+    from monitor.store import set_score
 
     since_dt = _since(since)
     _known_brand(brand, config)
@@ -166,8 +167,7 @@ def mentions_rescore(brand: str | None, since: str | None, batch: int, config: C
                                       author_id=m.author_id, author_name=m.author_name, reposts=m.reposts,
                                       comments=m.comments, likes=m.likes)
                     before = (m.negative, m.polarity, m.category, m.kol)
-                    m.sentiment, m.polarity, m.negative, m.category = sc.sentiment, sc.polarity, sc.negative, sc.category
-                    m.kol, m.priority, m.language = sc.kol, sc.priority, m.language or sc.language
+                    set_score(m, sc, m.language)
                     changed += before != (m.negative, m.polarity, m.category, m.kol)
                 seen += len(rows)
                 last_id = rows[-1].id

@@ -19,7 +19,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-NEG, NEU, POS = 0, 1, 2
+from monitor.sentiment.linear import NEG, NEU, POS
+
 SMP_CLASSES = {"angry": NEG, "sad": NEG, "fear": NEG, "neutral": NEU, "happy": POS}  # "surprise" is either
 AIRLINE_CLASSES = {"negative": NEG, "neutral": NEU, "positive": POS}
 

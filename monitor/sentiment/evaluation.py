@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-CLASS_NAMES = ("negative", "neutral", "positive")
+from monitor.sentiment.linear import CLASSES as CLASS_NAMES
+from monitor.sentiment.linear import NEG
+from monitor.sentiment.scorer import polarity_of
 
 
 @dataclass
@@ -43,14 +45,10 @@ class Confusion:
 
     def negative_flag(self) -> "Binary":
         """The negative flag alone: negative against the rest."""
-        b = Binary()
-        for t in range(3):
-            for p in range(3):
-                b.tp += self.counts[t][p] * (t == 0 and p == 0)
-                b.fn += self.counts[t][p] * (t == 0 and p != 0)
-                b.fp += self.counts[t][p] * (t != 0 and p == 0)
-                b.tn += self.counts[t][p] * (t != 0 and p != 0)
-        return b
+        tp = self.counts[NEG][NEG]
+        fn = self.support(NEG) - tp
+        fp = sum(row[NEG] for row in self.counts) - tp
+        return Binary(tp, fp, fn, self.total - tp - fn - fp)
 
     def table(self) -> str:
         """The matrix as text, rows = truth, columns = predicted."""
@@ -92,7 +90,7 @@ class Binary:
 
 def polarity_index(sentiment: float, negative_below: float, positive_above: float) -> int:
     """0 negative, 1 neutral, 2 positive, by the product's cuts."""
-    return 0 if sentiment < negative_below else 2 if sentiment > positive_above else 1
+    return CLASS_NAMES.index(polarity_of(sentiment, negative_below, positive_above))
 
 
 def confusion(rows: Sequence[tuple[str, int]], classify: Callable[[str], int]) -> Confusion:

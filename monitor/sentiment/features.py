@@ -60,7 +60,14 @@ def zh_features(folded: str, bayes: BayesEvidence) -> dict[str, float]:
     bayes_lo, lexicon = bayes.evidence(t, bayes_tokens(words))
     out["d:bayes"] = max(-6.0, min(6.0, bayes_lo)) / 3.0
     out["d:lex"] = lexicon / 4.0
-    _shape(t.strip(), out, *cues.is_question_zh(t.strip()))
+    t = t.strip()
+    question_end, question_word = cues.is_question_zh(t)
+    if question_end:
+        out["d:q_end"] = 1.0
+    if question_word:
+        out["d:q_word"] = 1.0
+    out["d:excl"] = min(3, t.count("!") + t.count("！")) / 3.0
+    out["d:len"] = min(len(t), 200) / 200.0
     return out
 
 
@@ -165,15 +172,6 @@ def en_features(text: str, vader) -> dict[str, float]:
         "d:fail": _DENSE * (failure is not None),
     })
     return out
-
-
-def _shape(t: str, out: dict[str, float], question_end: bool, question_word: bool) -> None:
-    if question_end:
-        out["d:q_end"] = 1.0
-    if question_word:
-        out["d:q_word"] = 1.0
-    out["d:excl"] = min(3, t.count("!") + t.count("！")) / 3.0
-    out["d:len"] = min(len(t), 200) / 200.0
 
 
 class Featurizer:

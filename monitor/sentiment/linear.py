@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CLASSES = ("negative", "neutral", "positive")
+NEG, NEU, POS = range(3)
 FORMAT = "repmon-linear-sentiment/1"
 
 
@@ -62,8 +63,8 @@ class LinearModel:
     def load(cls, path: str | Path) -> "LinearModel":
         """Read a model written by :meth:`save`; :class:`ModelFileError` names what is wrong."""
         try:
-            with gzip.open(path, "rt", encoding="utf-8") as f:
-                doc = json.load(f)
+            with open(path, "rb") as f:
+                doc = json.loads(gzip.decompress(f.read()))
         except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ModelFileError(f"{path} is not a repmon sentiment model ({exc.__class__.__name__})") from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT or list(doc.get("classes", [])) != list(CLASSES):
@@ -72,6 +73,12 @@ class LinearModel:
         weights = {k: (float(w[0]), float(w[1]), float(w[2])) for k, w in doc["weights"].items()}
         b = doc.get("bias", [0, 0, 0])
         return cls(doc.get("language", ""), weights, (float(b[0]), float(b[1]), float(b[2])), doc.get("meta", {}))
+
+
+def sentiment_of(p: tuple[float, float, float] | list[float]) -> float:
+    """The 0–1 sentiment of class probabilities: their expected value with negative = 0,
+    neutral = 0.5, positive = 1."""
+    return 0.5 + 0.5 * (p[POS] - p[NEG])
 
 
 def model_file_problem(path: str | Path) -> str | None:

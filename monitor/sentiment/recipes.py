@@ -16,9 +16,9 @@ from pathlib import Path
 from monitor.sentiment import corpora
 from monitor.sentiment.corpora import NEG, NEU, POS, Text
 from monitor.sentiment.features import Featurizer
-from monitor.sentiment.scorer import cue_rule
-from monitor.sentiment.text import fold
 from monitor.sentiment.linear import LinearModel
+from monitor.sentiment.scorer import SentimentScorer, zh_cue
+from monitor.sentiment.text import fold
 from monitor.sentiment.training import Example, fit, neutral_shift
 
 Progress = Callable[[str], None] | None
@@ -37,6 +37,8 @@ EN_LAM = 3e-4
 # promise is "≤ 10% of neutral posts called negative" on texts never trained on.
 NEUTRAL_TARGET = 0.10
 NEGATIVE_CUT = 0.4
+# Fewer brand texts than this in a class teach the model little against its prior.
+MIN_PER_CLASS = 50
 
 
 def zh_sets(data: Path) -> dict[str, list[Text]]:
@@ -80,8 +82,10 @@ def build_zh(data: Path, *, exclude_group: str | None = None, shift: float | Non
             if progress:
                 progress(f"  neutral bias: cross-validation fold {k + 1} of 5")
             model = fit(others + [ex for f, ex in smp_rows if f != k], "zh", lam=ZH_LAM)
-            held_out += [(model.proba(ex.features), cue_rule(ex.features, fold(text)))
-                         for (f, ex), text in zip(smp_rows, smp_texts) if f == k and ex.label == NEU]
+            for (f, ex), text in zip(smp_rows, smp_texts):
+                if f == k and ex.label == NEU:
+                    cue = zh_cue(ex.features, fold(text))
+                    held_out.append((model.proba(ex.features), cue.cap if cue else _unchanged))
         shift = neutral_shift(held_out, cut=NEGATIVE_CUT, target=NEUTRAL_TARGET)
     model = fit(others + [ex for _, ex in smp_rows], "zh", lam=ZH_LAM, meta=meta, progress=progress)
     model.bias = (model.bias[0], model.bias[1] + shift, model.bias[2])
@@ -150,11 +154,19 @@ def adapt_with_check(prior: LinearModel, texts: list[tuple[str, int]], *, featur
     return adapt(prior, texts, featurizer=fz, progress=progress), lines
 
 
-def _flag_accuracy(model: LinearModel, rows: list[tuple[str, int]], fz: Featurizer) -> float:
-    from monitor.sentiment.scorer import SentimentScorer
+def _unchanged(sentiment: float) -> float:
+    return sentiment
 
-    scorer = SentimentScorer.from_models(model if model.language == "zh" else None,
-                                         model if model.language == "en" else None, featurizer=fz)
+
+def _scorer(model: LinearModel, fz: Featurizer) -> SentimentScorer:
+    """A scorer using ``model`` for its language (the bundled model for the other)."""
+    if model.language == "zh":
+        return SentimentScorer(model, featurizer=fz)
+    return SentimentScorer(en_model=model, featurizer=fz)
+
+
+def _flag_accuracy(model: LinearModel, rows: list[tuple[str, int]], fz: Featurizer) -> float:
+    scorer = _scorer(model, fz)
     judge = scorer.judge_zh if model.language == "zh" else scorer.judge_en
     right = sum((judge(t).sentiment < NEGATIVE_CUT) == (label == NEG) for t, label in rows)
     return right / len(rows)
@@ -164,11 +176,10 @@ def held_apart_report(model: LinearModel, data: Path, featurizer: Featurizer | N
     """The model's figures on the test splits of the sets it learnt from (a short form of
     what bench/sentiment.py prints)."""
     from monitor.sentiment.evaluation import confusion, polarity_index
-    from monitor.sentiment.scorer import SentimentScorer
 
     fz = featurizer or Featurizer()
     zh = model if model.language == "zh" else None
-    scorer = SentimentScorer.from_models(zh, None if zh else model, featurizer=fz)
+    scorer = _scorer(model, fz)
     judge = scorer.judge_zh if zh else scorer.judge_en
 
     def classify(text: str) -> int:
@@ -193,9 +204,5 @@ def held_apart_report(model: LinearModel, data: Path, featurizer: Featurizer | N
         lines += [f"airline tweets (test split): negative F1 {flag.f1:.3f}, neutral called negative "
                   f"{c.called_negative(NEU):.1%}", c.table()]
     return lines
-
-
-# Fewer brand texts than this in a class teach the model little against its prior.
-MIN_PER_CLASS = 50
 
 __all__ = ["NEG", "NEU", "POS", "adapt", "adapt_with_check", "build_en", "build_zh", "held_apart_report"]

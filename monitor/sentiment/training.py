@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 from monitor.sentiment.linear import CLASSES, LinearModel
 
-NEGATIVE, NEUTRAL, POSITIVE = range(3)
-
 
 @dataclass
 class Example:
@@ -91,12 +89,6 @@ def fit(examples: Sequence[Example], language: str, *, lam: float = 1e-4, min_co
     info = dict(meta or {})
     info.update({"examples": n, "features": len(weights), "lam": lam, "iterations": int(result.nit)})
     return LinearModel(language, weights, (float(b[0]), float(b[1]), float(b[2])), info)
-
-
-def sentiment_of(p: Sequence[float]) -> float:
-    """The 0–1 sentiment of class probabilities: the expected value with negative = 0,
-    neutral = 0.5, positive = 1."""
-    return 0.5 + 0.5 * (p[POSITIVE] - p[NEGATIVE])
 
 
 def neutral_shift(rows: Sequence[tuple[Sequence[float], Callable[[float], float]]], *, cut: float,
