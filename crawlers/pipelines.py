@@ -21,10 +21,10 @@ from scrapy.exceptions import DropItem
 from scrapy.logformatter import LogFormatter
 
 from crawlers.context import SETTINGS_KEY, IngestContext
-from crawlers.mention import NormalMention
 from crawlers.normalise import FUTURE_SKEW, clean_text, parse_bool, parse_count, parse_time
 from monitor.db import session_scope
 from monitor.matching import match_brand
+from monitor.mention import NormalMention
 from monitor.store import find_mention, save_mention
 
 log = logging.getLogger(__name__)
@@ -196,7 +196,7 @@ class DedupePipeline(_Stage):
             log.error("looking up %s/%s failed: %s", m.source_id, m.external_id, exc.__class__.__name__)
             raise self.drop("store_failed", exc.__class__.__name__) from None
         if found:
-            m.existing_id = found.id
+            m.existing_id = found.existing_id
             m.stored = found
         return m
 

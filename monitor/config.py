@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -31,32 +30,11 @@ from pydantic import (
 )
 
 from monitor import secrets
+from monitor.durations import Duration, parse_duration  # noqa: F401  (parse_duration: re-exported)
 from monitor.sources_config import SourceConfig
 
 DEFAULT_CONFIG_PATH = Path("config.yaml")
 
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d|w)\s*$", re.IGNORECASE)
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(value: Any) -> timedelta:
-    """Parse ``30s``, ``10m``, ``4h``, ``1d`` (or a number of seconds) into a timedelta."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, bool):
-        raise ValueError("must be a duration such as 30s, 10m, 4h or 1d")
-    if isinstance(value, (int, float)):
-        if value < 0:
-            raise ValueError("must not be negative")
-        return timedelta(seconds=value)
-    if isinstance(value, str):
-        m = _DURATION_RE.match(value)
-        if m:
-            return timedelta(seconds=float(m.group(1)) * _UNIT_SECONDS[m.group(2).lower()])
-    raise ValueError("must be a duration such as 30s, 10m, 4h or 1d")
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
 class StrictModel(BaseModel):

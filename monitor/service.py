@@ -38,6 +38,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete, func, select
 
+from alerts.outbox import enqueue
 from monitor.clock import Clock, SystemClock
 from monitor.config import Config, ConfigError, load_config
 from monitor.db import session_scope
@@ -550,10 +551,6 @@ class Service:
         self.trigger("evaluate")
 
     def _ops_notice(self, key: str, title: str, lines: list[str]) -> None:
-        try:
-            from alerts.outbox import enqueue
-        except ImportError:
-            return
         note = Notification(kind="ops_notice", key=key, brand=None, tier=None, incident_id=None,
                             context={"title": title, "lines": lines})
         with session_scope(self.factory) as s:

@@ -10,17 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from monitor.durations import Duration
 
 
-def _duration(value: object) -> timedelta:
-    # Imported lazily: monitor.config imports this module.
-    from monitor.config import parse_duration
-
-    return parse_duration(value)
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
 
 
 class SourceBase(BaseModel):

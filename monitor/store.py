@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -10,40 +9,37 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from monitor.mention import NormalMention
 from monitor.models import EngagementSnapshot, Mention
 
 if TYPE_CHECKING:
-    from crawlers.mention import NormalMention
     from monitor.scoring import Score
 
 
-@dataclass(frozen=True)
-class Existing:
-    """The stored copy of a mention: what a re-crawl that leaves fields out falls back to."""
-
-    id: int
-    text: str
-    reposts: int = 0
-    comments: int = 0
-    likes: int = 0
-    author_id: str | None = None
-    author_name: str | None = None
-    author_followers: int | None = None
-    author_verified: bool | None = None
+_STORED = (
+    Mention.id, Mention.source_id, Mention.external_id, Mention.text, Mention.published_at, Mention.fetched_at,
+    Mention.url, Mention.reposts, Mention.comments, Mention.likes, Mention.author_id, Mention.author_name,
+    Mention.author_followers, Mention.author_verified, Mention.author_verified_type, Mention.language,
+    Mention.brand,
+)
 
 
-def find_mention(session: Session, source_id: str, external_id: str) -> Existing | None:
-    """The stored mention with this source and external id, if any."""
+def find_mention(session: Session, source_id: str, external_id: str) -> NormalMention | None:
+    """The stored copy of the mention with this source and external id, if any.
+
+    It comes back as a :class:`NormalMention` whose ``existing_id`` is the row's id:
+    what a re-crawl that leaves fields out falls back to.
+    """
     row = session.execute(
-        select(
-            Mention.id, Mention.text, Mention.reposts, Mention.comments, Mention.likes, Mention.author_id,
-            Mention.author_name, Mention.author_followers, Mention.author_verified,
-        ).where(Mention.source_id == source_id, Mention.external_id == external_id)
+        select(*_STORED).where(Mention.source_id == source_id, Mention.external_id == external_id)
     ).first()
-    return Existing(**row._asdict()) if row else None
+    if row is None:
+        return None
+    values = row._asdict()
+    return NormalMention(existing_id=values.pop("id"), **values)
 
 
-def save_mention(session: Session, m: "NormalMention") -> tuple[str, int]:
+def save_mention(session: Session, m: NormalMention) -> tuple[str, int]:
     """Insert a new mention or update the stored one; returns ("new"|"updated"|"unchanged", id).
 
     A re-crawl updates the counts and author figures it gives (a count left out, None,
@@ -64,11 +60,11 @@ def save_mention(session: Session, m: "NormalMention") -> tuple[str, int]:
             found = find_mention(session, m.source_id, m.external_id)
             if found is None:
                 raise
-            m.existing_id = found.id
+            m.existing_id = found.existing_id
     return _update(session, m)
 
 
-def _new_row(m: "NormalMention") -> Mention:
+def _new_row(m: NormalMention) -> Mention:
     s = m.score
     assert s is not None and m.brand is not None, "score and brand are set before storing"
     row = Mention(
@@ -104,7 +100,7 @@ def _snapshot(mention_id: int, taken_at: datetime, counts: tuple[int, int, int])
     return EngagementSnapshot(mention_id=mention_id, taken_at=taken_at, reposts=reposts, comments=comments, likes=likes)
 
 
-def _update(session: Session, m: "NormalMention") -> tuple[str, int]:
+def _update(session: Session, m: NormalMention) -> tuple[str, int]:
     row = session.get(Mention, m.existing_id, with_for_update=session.bind.dialect.name != "sqlite")
     assert row is not None
     if m.fetched_at < row.fetched_at:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from crawlers.mention import NormalMention
+from monitor.mention import NormalMention
 from monitor.db import make_engine, session_factory, session_scope
 from monitor.migrate import current_revision, head_revision, upgrade
 from monitor.models import EngagementSnapshot, Incident, Mention, OutboxMessage, SourceRun
@@ -37,7 +37,7 @@ def mention(ext="p1", reposts=0, fetched=T0, text="手镯之家的手镯断裂�
 def store(factory, m):
     with session_scope(factory) as s:
         found = find_mention(s, m.source_id, m.external_id)
-        m.existing_id = found.id if found else None
+        m.existing_id = found.existing_id if found else None
         return save_mention(s, m)
 
 

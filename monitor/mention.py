@@ -1,4 +1,10 @@
-"""A mention after normalisation: typed, UTC times, integer counts."""
+"""The one mention shape used between the ingest pipeline and the store.
+
+A mention after normalisation: typed, UTC times, integer counts. The Scrapy item
+(``crawlers.items.MentionItem``) is the raw form a spider yields; the ORM row
+(``monitor.models.Mention``) is the stored form; ``monitor.figures.MentionFacts`` is
+what the incident engine reads. Nothing else carries a mention around.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from monitor.scoring import Score
-from monitor.store import Existing
 
 
 @dataclass
@@ -31,5 +36,5 @@ class NormalMention:
     # Filled in by later pipelines.
     brand: str | None = None
     existing_id: int | None = None
-    stored: Existing | None = None  # the stored copy's figures, when this is a re-crawl
+    stored: NormalMention | None = None  # the stored copy, when this is a re-crawl
     score: Score | None = None
