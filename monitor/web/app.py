@@ -25,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -221,40 +222,27 @@ def create_app(config: Config, factory: sessionmaker[Session], clock: Clock | No
     def _act(action: str):
         @login_required
         async def handler(request: Request) -> Response:
-            from monitor.clock import FixedClock
-            from monitor.cycle import enqueue_notifications
-            from monitor.incidents import IncidentError, acknowledge, clock_state, get_incident, mark_step, resolve
+            from monitor.actions import act
+            from monitor.incidents import IncidentError
 
             try:
                 form = await check_csrf(request)
             except PermissionError as exc:
                 return page(request, "error.html", status=403, message=str(exc))
             iid = int(request.path_params["id"])
-            # The same record as the CLI: the bare name as actor, where it came from in the detail.
-            actor = request.session["user"]
-            now = clock.now()
             try:
-                with session_scope(factory) as s:
-                    inc = get_incident(s, iid)
-                    step = str(form.get("step", ""))
-                    if action == "ack" and inc.acknowledged_at is not None and inc.status != "resolved":
-                        message = words["already_ack"].format(who=inc.acknowledged_by or "?", at=local(inc.acknowledged_at))
-                        notes = []
-                    elif action == "step" and step in clock_state(inc).steps_done:
-                        message = words["already_step"].format(at=local(clock_state(inc).steps_done[step]))
-                        notes = []
-                    elif action == "ack":
-                        notes = acknowledge(s, iid, actor=actor, now=now, via="web")
-                        message = words["msg_ack"]
-                    elif action == "step":
-                        notes = mark_step(s, iid, step, actor=actor, now=now, config=config, via="web")
-                        message = words["msg_step"]
-                    else:
-                        notes = resolve(s, iid, actor=actor, now=now, config=config, via="web")
-                        message = words["msg_resolve"]
-                    enqueue_notifications(s, notes, config, FixedClock(now))
+                # The same record as the CLI: the bare name as actor, where it came from in the
+                # detail. In a worker thread: a resolve delivers its summary before returning.
+                outcome = await run_in_threadpool(act, config, factory, iid, action, actor=request.session["user"],
+                                                  via="web", now=clock.now(), step=str(form.get("step", "")))
             except IncidentError as exc:
                 return RedirectResponse(f"/incidents/{iid}?msg={_q(str(exc))}", status_code=303)
+            if action == "ack" and not outcome.recorded:
+                message = words["already_ack"].format(who=outcome.earlier_by or "?", at=local(outcome.earlier_at))
+            elif action == "step" and not outcome.recorded:
+                message = words["already_step"].format(at=local(outcome.earlier_at))
+            else:
+                message = words[f"msg_{action}"]
             return RedirectResponse(f"/incidents/{iid}?msg={_q(message)}", status_code=303)
 
         return handler
