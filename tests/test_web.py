@@ -238,7 +238,7 @@ def test_the_config_page_masks_secrets(tmp_path, monkeypatch):
 
 def test_the_config_page_masks_literal_cookies_and_header_credentials(tmp_path):
     from monitor.config import parse_config
-    from monitor.web.app import _masked
+    from monitor.web.config_view import masked_config
 
     cfg, factory, engine, _ = seeded(tmp_path)
     cfg = parse_config(
@@ -258,13 +258,13 @@ def test_the_config_page_masks_literal_cookies_and_header_credentials(tmp_path):
     for secret in ("literalsecretvalue123", "literalsubp456", "literal-bearer-789", "literal-apikey-000",
                    "literal-cookie-header-111", "literal-masto-222"):
         assert secret not in text, secret
-    sources = _masked(cfg)["sources"]
+    sources = masked_config(cfg)["sources"]
     assert sources[0]["cookie"] == "******" and sources[1]["cookie"] == "******"
     # Header names stay readable, so the page still shows what is sent.
     assert set(sources[0]["headers"]) == {"Authorization", "X-Api-Key", "Referer"}
     assert set(sources[0]["headers"].values()) == {"******"}
     # A variable's name is not a secret.
-    assert _masked(cfg)["web"]["token_env"] == "REPMON_WEB_TOKEN"
+    assert masked_config(cfg)["web"]["token_env"] == "REPMON_WEB_TOKEN"
     engine.dispose()
 
 

@@ -6,6 +6,7 @@ import getpass
 import json
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import click
 from sqlalchemy import select
@@ -118,33 +119,25 @@ def incidents_show(incident_id: int, fmt: str, now_iso: str | None, config: Conf
         click.echo(f"  {_local(e['at'], config)} {e['kind']}{who} {json.dumps(extra, ensure_ascii=False) if extra else ''}")
 
 
-def _act(config: Config, now_iso: str | None, action: Callable, done: str) -> None:
-    from monitor.clock import FixedClock
-    from monitor.cycle import enqueue_notifications
-    from monitor.db import session_scope
+def _act(config: Config, now: datetime, incident_id: int, action: str, actor: str, done: str, **details: Any) -> None:
+    """Do an incident action the console's way (``monitor.actions``), then say what was sent."""
+    from monitor.actions import act
     from monitor.incidents import IncidentError
     from monitor.migrate import open_database
 
-    now = parse_now(now_iso).now()
     engine, factory = open_database(config)
     try:
-        with session_scope(factory) as s:
-            notes = action(s, now)
-            queued = enqueue_notifications(s, notes, config, FixedClock(now))
-        click.echo(done)
-        if queued:
-            # Deliver now (e.g. the closing summary of `resolve`) rather than wait for the
-            # service's next round; what cannot go out now stays in the outbox for it.
-            from alerts.delivery import Deliverer
-
-            report = Deliverer(config).deliver_due(factory, FixedClock(now))
-            click.echo(f"notifications: {report.sent} sent, {report.retried} to retry, {report.failed} failed")
-            for error in report.errors:
-                click.echo(f"  {error}")
+        outcome = act(config, factory, incident_id, action, actor=actor, via="cli", now=now, **details)
     except IncidentError as exc:
         fail(str(exc))
     finally:
         engine.dispose()
+    click.echo(done)
+    report = outcome.delivery
+    if report is not None:
+        click.echo(f"notifications: {report.sent} sent, {report.retried} to retry, {report.failed} failed")
+        for error in report.errors:
+            click.echo(f"  {error}")
 
 
 @incidents_group.command("ack")
@@ -154,11 +147,8 @@ def _act(config: Config, now_iso: str | None, action: Callable, done: str) -> No
 @config_option
 def incidents_ack(incident_id: int, actor: str | None, now_iso: str | None, config: Config) -> None:
     """Acknowledge an incident."""
-    from monitor.incidents import acknowledge
-
     who = _actor(actor)
-    _act(config, now_iso, lambda s, now: acknowledge(s, incident_id, actor=who, now=now, via="cli"),
-         f"incident #{incident_id} acknowledged by {who}")
+    _act(config, parse_now(now_iso).now(), incident_id, "ack", who, f"incident #{incident_id} acknowledged by {who}")
 
 
 @incidents_group.command("step")
@@ -169,11 +159,8 @@ def incidents_ack(incident_id: int, actor: str | None, now_iso: str | None, conf
 @config_option
 def incidents_step(incident_id: int, step: str, actor: str | None, now_iso: str | None, config: Config) -> None:
     """Mark a clock step done (contact, statement, solution)."""
-    from monitor.incidents import mark_step
-
     who = _actor(actor)
-    _act(config, now_iso, lambda s, now: mark_step(s, incident_id, step, actor=who, now=now, config=config, via="cli"),
-         f"incident #{incident_id}: step {step} done by {who}")
+    _act(config, parse_now(now_iso).now(), incident_id, "step", who, f"incident #{incident_id}: step {step} done by {who}", step=step)
 
 
 @incidents_group.command("resolve")
@@ -183,11 +170,8 @@ def incidents_step(incident_id: int, step: str, actor: str | None, now_iso: str 
 @config_option
 def incidents_resolve(incident_id: int, actor: str | None, now_iso: str | None, config: Config) -> None:
     """Resolve an incident (sends the closing summary)."""
-    from monitor.incidents import resolve
-
     who = _actor(actor)
-    _act(config, now_iso, lambda s, now: resolve(s, incident_id, actor=who, now=now, config=config, via="cli"),
-         f"incident #{incident_id} resolved by {who}")
+    _act(config, parse_now(now_iso).now(), incident_id, "resolve", who, f"incident #{incident_id} resolved by {who}")
 
 
 @incidents_group.command("silence")
@@ -198,12 +182,10 @@ def incidents_resolve(incident_id: int, actor: str | None, now_iso: str | None, 
 @config_option
 def incidents_silence(incident_id: int, duration: str, actor: str | None, now_iso: str | None, config: Config) -> None:
     """Mute reminders and status updates for a while (a tier rise still notifies)."""
-    from monitor.incidents import silence
-
     try:
         span = parse_duration(duration)
     except ValueError as exc:
         fail(f"--for: {exc}")
     who = _actor(actor)
-    _act(config, now_iso, lambda s, now: silence(s, incident_id, until=now + span, actor=who, now=now, via="cli"),
-         f"incident #{incident_id} silenced for {duration} by {who}")
+    now = parse_now(now_iso).now()
+    _act(config, now, incident_id, "silence", who, f"incident #{incident_id} silenced for {duration} by {who}", until=now + span)
