@@ -18,8 +18,9 @@ Variables: the notification context (README "Templates" lists them all, with the
 fields inside ``changes`` and the ``digest`` card's own), plus what the renderer adds:
 ``kind``, ``locale``, ``cause_label``, ``tier_label``, ``tier_labels``,
 ``previous_tier_label``, ``next_tier`` / ``next_tier_label``, ``incident_url`` and
-``mention_all``. Filters: ``local`` (ISO time → local ``MM-DD HH:MM``), ``duration``
-(seconds → ``1 h 05 min``), ``short(n)``, ``num``.
+``mention_all``. Filters: ``local`` (ISO time → local ``MM-DD HH:MM``) and ``short(n)``,
+plus what every repmon environment has (:mod:`monitor.templating`): ``duration``
+(seconds → ``1 h 05 min``), ``num``, ``safe_url`` and the presentation globals.
 """
 
 from __future__ import annotations
@@ -28,31 +29,21 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import ChoiceLoader, FileSystemLoader, Undefined
+from jinja2 import Undefined
 
 from alerts.sandbox import BoundedEnvironment, check_size
-from monitor.clock_rules import fmt_duration
+from monitor.presentation import TIER_NAMES, cause_name, format_local, link_url, locale_or_default
+# alerts.slack colours its attachments from this name (it is monitor.presentation's).
+from monitor.presentation import TIER_COLOURS  # noqa: F401
+from monitor.templating import build_environment
 
 log = logging.getLogger(__name__)
 
-CAUSE_LABELS = {
-    "zh-CN": {
-        "product_quality": "产品质量", "logistics": "物流配送", "after_sales": "售后服务", "price": "价格促销",
-        "website": "网站与App", "order_error": "订单错误", "other": "其他",
-    },
-    "en": {
-        "product_quality": "product quality", "logistics": "logistics", "after_sales": "after-sales service",
-        "price": "price and promotion", "website": "website and app", "order_error": "order errors", "other": "other",
-    },
-}
 TITLE_CHARS = 200
-TIER_COLOURS = {"yellow": "#F2C744", "orange": "#F28C28", "red": "#D93025", None: "#888888"}
-TIER_LABELS = {"zh-CN": {"yellow": "黄色", "orange": "橙色", "red": "红色"}, "en": {"yellow": "YELLOW", "orange": "ORANGE", "red": "RED"}}
 
 
 class Safe(str):
@@ -125,14 +116,8 @@ def escape_plain(text: str) -> str:
 FLAVOURS = {"slack": escape_slack, "feishu": escape_feishu, "plain": escape_plain}
 
 
-def safe_url(url: Any) -> str | None:
-    """An http(s) URL without characters that could break out of link markup, or None."""
-    if not isinstance(url, str):
-        return None
-    u = url.strip()
-    if not re.match(r"^https?://[^\s<>|()\[\]\"'`]+$", u, re.IGNORECASE):
-        return None
-    return u
+# Which URLs may become links is monitor.presentation's rule; web/app.py still imports this name.
+safe_url = link_url
 
 
 # ---------------------------------------------------------------------------- environment
@@ -147,18 +132,6 @@ class Rendered:
     statement: str | None
 
 
-# The templates shipped with repmon: the fallback for any template the configured folder lacks,
-# so staff can override just the ones they edit.
-BUILTIN_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
-
-
-def _template_dirs(templates_dir: Path) -> list[Path]:
-    dirs = [templates_dir]
-    if BUILTIN_TEMPLATES.resolve() != templates_dir.resolve():
-        dirs.append(BUILTIN_TEMPLATES)
-    return dirs
-
-
 class Renderer:
     """Renders notification contexts with the templates of one folder, for one flavour."""
 
@@ -169,8 +142,9 @@ class Renderer:
         self.max_chars = max_chars
         self.tz = ZoneInfo(timezone)
         self.public_url = public_url.rstrip("/") if public_url else None
-        self.env = BoundedEnvironment(
-            loader=ChoiceLoader([FileSystemLoader(str(d)) for d in _template_dirs(templates_dir)]),
+        self.env = build_environment(
+            templates_dir,
+            environment=BoundedEnvironment,
             finalize=self._finalize,
             undefined=Undefined,
             autoescape=False,
@@ -178,7 +152,8 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
-        self.env.filters.update(local=self._local, duration=fmt_duration, short=_short, num=_num)
+        # duration, num and safe_url come with every environment (monitor.templating).
+        self.env.filters.update(local=self._local, short=_short)
         self.env.guard_filters()
         self.env.globals.update(link=self._link)
 
@@ -204,12 +179,7 @@ class Renderer:
         return Safe(f"{text} ({u})", f"{plain} ({u})")
 
     def _local(self, iso: Any, fmt: str = "%m-%d %H:%M") -> str:
-        if not iso:
-            return ""
-        try:
-            return datetime.fromisoformat(str(iso)).astimezone(self.tz).strftime(fmt)
-        except ValueError:
-            return str(iso)
+        return format_local(iso, self.tz, fmt, empty="")
 
     def _template(self, locale: str, tier: str | None, name: str):
         names = []
@@ -225,10 +195,10 @@ class Renderer:
         ctx = dict(payload.get("context") or {})
         brand = ctx.get("brand") or {}
         locale = brand.get("locale") or "zh-CN"
-        cause = ctx.get("cause")
         ctx.setdefault("tier", payload.get("tier"))
-        ctx["cause_label"] = CAUSE_LABELS.get(locale, CAUSE_LABELS["zh-CN"]).get(cause, cause) if cause else ""
-        labels = TIER_LABELS.get(locale, TIER_LABELS["zh-CN"])
+        # In alert texts the cause sits inside a sentence ("negative talk about product quality").
+        ctx["cause_label"] = cause_name(ctx.get("cause"), locale)
+        labels = TIER_NAMES[locale_or_default(locale)]
         ctx["tier_labels"] = dict(labels)
         ctx["tier_label"] = labels.get(ctx.get("tier"), "")
         if ctx.get("previous_tier"):
@@ -369,10 +339,3 @@ def _cap_plain(text: str, limit: int) -> str:
 def _short(value: Any, n: int = 120) -> str:
     s = " ".join(str(value or "").split())
     return s if len(s) <= n else s[: n - 1] + "…"
-
-
-def _num(value: Any) -> str:
-    try:
-        return f"{int(value):,}"
-    except (TypeError, ValueError):
-        return str(value or 0)

@@ -17,6 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from monitor.config import CheckpointConfig, IncidentsConfig
+from monitor.presentation import step_title
+# web/app.py still imports the duration format under this name; it is monitor.presentation's.
+from monitor.presentation import format_duration as fmt_duration  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -76,10 +79,6 @@ def checkpoint(cfg: IncidentsConfig, step: str) -> CheckpointConfig:
     raise KeyError(step)
 
 
-def step_title(cp: CheckpointConfig, locale: str) -> str:
-    return cp.title_en if locale == "en" and cp.title_en else cp.title
-
-
 def clock_view(state: ClockState, cfg: IncidentsConfig, now: datetime, locale: str = "zh-CN") -> dict[str, Any]:
     """The clock as templates and the console show it."""
     steps = []
@@ -127,17 +126,6 @@ def closing_summary(state: ClockState, cfg: IncidentsConfig, resolved_at: dateti
         "clock_kept": kept,
         "steps_done": {k: v.isoformat() for k, v in state.steps_done.items()},
     }
-
-
-def fmt_duration(seconds: int | None) -> str:
-    """``1 h 05 min`` style; '—' for unknown."""
-    if seconds is None:
-        return "—"
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    h, rem = divmod(seconds, 3600)
-    m = rem // 60
-    return f"{sign}{h} h {m:02d} min" if h else f"{sign}{m} min"
 
 
 def parse_iso(value: str | None) -> datetime | None:

@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from monitor.secrets import mask_url
+
 
 class UTCDateTime(TypeDecorator):
     """Stores naive UTC, returns aware UTC: SQLite keeps no zone, PostgreSQL's
@@ -78,8 +80,8 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def safe_url(url: str) -> str:
-    """The URL with any password masked, for logs and messages."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<unparsable database url>"
+    """The URL with any password masked, for logs and messages.
+
+    The masking is :func:`monitor.secrets.mask_url`'s; this name stays only while
+    ``monitor/web/app.py`` still imports it from here."""
+    return mask_url(url)

@@ -9,27 +9,24 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Integer, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import charts
 from monitor.clock import Clock
-from monitor.clock_rules import fmt_duration
+from monitor.clock_rules import parse_iso
 from monitor.config import BrandConfig, CheckpointConfig, Config
 from monitor.db import session_scope
 from monitor.models import Incident, Mention
 from monitor.notifications import Notification
+from monitor.presentation import (CAUSE_LABELS, STATUS_NAMES, TIER_NAMES, cause_label, format_duration, format_local,
+                                  locale_or_default, status_name, step_title, tier_name)
 from monitor.source_health import source_health
+from monitor.templating import html_environment
 
 CATEGORY_ORDER = ["product_quality", "logistics", "after_sales", "price", "website", "order_error", "other"]
-LABELS = {
-    "zh-CN": {"product_quality": "产品质量", "logistics": "物流配送", "after_sales": "售后服务", "price": "价格促销",
-              "website": "网站与App", "order_error": "订单错误", "other": "其他"},
-    "en": {"product_quality": "Product quality", "logistics": "Logistics", "after_sales": "After-sales", "price": "Price",
-           "website": "Website & app", "order_error": "Order errors", "other": "Other"},
-}
-BUILTIN_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+# web/app.py still imports these names from here; they are monitor.presentation's.
+LABELS, STATUS_LABELS, TIER_LABELS = CAUSE_LABELS, STATUS_NAMES, TIER_NAMES
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -70,8 +67,7 @@ def gather(session: Session, config: Config, brand: BrandConfig, day: date) -> d
         select(Mention.category, func.count()).where(*in_day, Mention.negative.is_(True)).group_by(Mention.category)
     ).all():
         cats[c or "other"] = cats.get(c or "other", 0) + int(n)
-    labels = LABELS.get(brand.locale, LABELS["zh-CN"])
-    categories = [{"id": c, "label": labels.get(c, c), "count": int(cats.get(c, 0))} for c in CATEGORY_ORDER]
+    categories = [{"id": c, "label": cause_label(c, brand.locale), "count": int(cats.get(c, 0))} for c in CATEGORY_ORDER]
     categories += [{"id": c, "label": c, "count": int(n)} for c, n in cats.items() if c not in CATEGORY_ORDER]
     categories.sort(key=lambda c: -c["count"])
     reach = Mention.reposts + Mention.comments + Mention.likes
@@ -108,11 +104,6 @@ def _post(m: Mention) -> dict[str, Any]:
             "sentiment": m.sentiment, "category": m.category, "published_at": m.published_at.isoformat(), "source_id": m.source_id}
 
 
-TIER_LABELS = {"zh-CN": {"yellow": "黄色", "orange": "橙色", "red": "红色"}, "en": {"yellow": "yellow", "orange": "orange", "red": "red"}}
-STATUS_LABELS = {"zh-CN": {"open": "待确认", "acknowledged": "已确认", "resolved": "已结束"},
-                 "en": {"open": "open", "acknowledged": "acknowledged", "resolved": "resolved"}}
-
-
 def clock_verdict(opened_at: datetime, steps_done: dict[str, datetime], checkpoints: list[CheckpointConfig],
                   at: datetime, resolved: bool) -> tuple[str, list[CheckpointConfig]]:
     """Whether an incident kept the four-hour clock, as of ``at`` (its resolution, or the
@@ -138,7 +129,6 @@ def clock_verdict(opened_at: datetime, steps_done: dict[str, datetime], checkpoi
 
 def _incidents(session: Session, config: Config, brand: BrandConfig, start: datetime, end: datetime) -> dict[str, list]:
     """The day's incidents: one row per incident, marked opened and/or resolved that day."""
-    from monitor.clock_rules import parse_iso, step_title
     from monitor.incidents import clock_state
 
     found = session.scalars(
@@ -148,7 +138,7 @@ def _incidents(session: Session, config: Config, brand: BrandConfig, start: date
                 and_(Incident.resolved_at >= start, Incident.resolved_at < end)),
         ).order_by(Incident.opened_at, Incident.id)
     ).all()
-    locale = brand.locale if brand.locale in LABELS else "zh-CN"
+    locale = locale_or_default(brand.locale)
     cfg = config.incidents
 
     def row(i: Incident) -> dict[str, Any]:
@@ -170,13 +160,13 @@ def _incidents(session: Session, config: Config, brand: BrandConfig, start: date
         ack = int((i.acknowledged_at - i.opened_at).total_seconds()) if i.acknowledged_at else None
         first = steps.get(cfg.first_response_step)
         first_secs = int((first - i.opened_at).total_seconds()) if first else None
-        return {"id": i.id, "cause": i.cause, "cause_label": LABELS[locale].get(i.cause, i.cause),
-                "tier": i.tier, "tier_label": TIER_LABELS[locale].get(i.tier, i.tier),
-                "status": i.status, "status_label": STATUS_LABELS[locale].get(i.status, i.status),
+        return {"id": i.id, "cause": i.cause, "cause_label": cause_label(i.cause, locale),
+                "tier": i.tier, "tier_label": tier_name(i.tier, locale),
+                "status": i.status, "status_label": status_name(i.status, locale),
                 "opened_at": i.opened_at.isoformat(), "resolved_at": i.resolved_at.isoformat() if resolved else None,
                 "opened_today": start <= i.opened_at < end,
                 "resolved_today": resolved and start <= i.resolved_at < end,
-                "time_to_ack": fmt_duration(ack), "time_to_first_response": fmt_duration(first_secs),
+                "time_to_ack": format_duration(ack), "time_to_first_response": format_duration(first_secs),
                 "clock": verdict, "clock_kept": verdict == "kept",
                 "missed_steps": [step_title(cp, locale) for cp in missed], "resolution": i.resolution}
 
@@ -200,24 +190,10 @@ def render_html(data: dict[str, Any], config: Config) -> str:
         "categories": charts.hbar_chart([c["label"] for c in data["categories"]], [c["count"] for c in data["categories"]],
                                         title="Complaint categories" if en else "投诉类别", empty="no negative mentions" if en else "无负面提及"),
     }
-    env = _env(config)
+    # Post URLs come from the internet: the environment's safe_url filter links only http(s) ones.
+    env = html_environment(config.resolve_path(config.templates.dir))
     template = env.select_template([f"digest/{locale}/digest.html", "digest/zh-CN/digest.html"])
-    return template.render(d=data, charts=chart_svgs, local=lambda iso: _local(iso, config.tz))
-
-
-def _local(iso: str | None, tz: ZoneInfo) -> str:
-    return datetime.fromisoformat(iso).astimezone(tz).strftime("%m-%d %H:%M") if iso else "—"
-
-
-def _env(config: Config) -> Environment:
-    from alerts.render import safe_url
-
-    dirs = [str(config.resolve_path(config.templates.dir)), str(BUILTIN_TEMPLATES)]
-    env = Environment(loader=FileSystemLoader(dirs), autoescape=select_autoescape(["html"]))
-    # Post URLs come from the internet: only http(s) ones become links (no javascript:).
-    env.filters["safe_url"] = safe_url
-    env.filters["num"] = lambda n: f"{int(n or 0):,}"
-    return env
+    return template.render(d=data, charts=chart_svgs, local=lambda iso: format_local(iso, config.tz))
 
 
 def archive_path(config: Config, brand_id: str, day: date) -> Path:

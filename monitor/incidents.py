@@ -16,11 +16,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.clock_rules import ClockState, checkpoint, clock_view, closing_summary, due_actions, step_title
+from monitor.clock_rules import ClockState, checkpoint, clock_view, closing_summary, due_actions
 from monitor.config import BrandConfig, Config
 from monitor.figures import Figures, MentionFacts, figures_by_cause, hourly_negative_volume
 from monitor.models import Incident, IncidentEvent, Mention
 from monitor.notifications import Notification, next_tier, tier_rank
+from monitor.presentation import step_title
 from monitor.thresholds import tier_for, triggers
 
 

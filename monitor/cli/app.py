@@ -74,14 +74,13 @@ def print_config_error(exc: ConfigError) -> None:
 
 def fail_database(config: Config, exc: Exception) -> None:
     """End the command with ``database: cannot connect to <url>: <reason>`` (password masked)."""
-    from monitor.db import safe_url
-    from monitor.secrets import redact
+    from monitor.secrets import mask_url, redact
 
     cause = getattr(exc, "orig", None) or exc
     lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
     reason = lines[0] if lines else cause.__class__.__name__
     reason = reason.removeprefix("connection failed: ")
-    url = safe_url(config.database_url())
+    url = mask_url(config.database_url())
     click.echo(redact(f"database: cannot connect to {url}: {reason}"), err=True)
     sys.exit(1)
 

@@ -10,6 +10,7 @@ import click
 from monitor.cli.app import config_option, fail, main
 from monitor.clock import ensure_utc
 from monitor.config import Config
+from monitor.presentation import tier_name
 
 
 @main.command("backtest")
@@ -41,7 +42,7 @@ def backtest_cmd(start: str, end: str, config: Config) -> None:
     click.echo(f"replayed {result.hours} hour(s) with the current thresholds (nothing was sent)")
     click.echo(f"incidents that would have opened: {len(result.opened)}")
     for o in result.opened:
-        click.echo(f"  {o['at'].astimezone(tz):%Y-%m-%d %H:%M}  {o['brand']} / {o['cause']}  {o['tier'].upper()}  ({o['trigger']})")
+        click.echo(f"  {o['at'].astimezone(tz):%Y-%m-%d %H:%M}  {o['brand']} / {o['cause']}  {tier_name(o['tier'], 'en')}  ({o['trigger']})")
     for e in result.escalated:
         click.echo(f"  {e['at'].astimezone(tz):%Y-%m-%d %H:%M}  replay #{e['id']} escalated {e['from']} -> {e['to']}")
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(result.notifications.items())) or "none"

@@ -6,7 +6,8 @@ import click
 
 from monitor.cli.app import config_option, fail, main
 from monitor.config import Config
-from monitor.db import make_engine, safe_url
+from monitor.db import make_engine
+from monitor.secrets import mask_url
 
 
 @main.group("db")
@@ -27,10 +28,10 @@ def db_upgrade(config: Config) -> None:
     try:
         before, after = upgrade(engine)
     except OperationalError as exc:
-        fail(f"cannot reach the database {safe_url(url)}: {str(exc.orig).splitlines()[0] if exc.orig else exc}")
+        fail(f"cannot reach the database {mask_url(url)}: {str(exc.orig).splitlines()[0] if exc.orig else exc}")
     finally:
         engine.dispose()
     if before == after:
-        click.echo(f"{safe_url(url)}: already at {after}")
+        click.echo(f"{mask_url(url)}: already at {after}")
     else:
-        click.echo(f"{safe_url(url)}: upgraded {before or 'empty'} -> {after}")
+        click.echo(f"{mask_url(url)}: upgraded {before or 'empty'} -> {after}")

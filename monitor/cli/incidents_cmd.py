@@ -14,8 +14,8 @@ from sqlalchemy import select
 from monitor.cli.app import config_option, fail, main
 from monitor.cli.crawl_cmd import now_option
 from monitor.clock import parse_now
-from monitor.clock_rules import fmt_duration
 from monitor.config import Config, parse_duration
+from monitor.presentation import format_duration, format_local, tier_name
 
 
 def _actor_option(func: Callable) -> Callable:
@@ -65,15 +65,15 @@ def incidents_list(show_all: bool, fmt: str, now_iso: str | None, config: Config
     for r in rows:
         clock = r["clock"]
         nxt = clock["next_checkpoint"]
-        when = f"next: {nxt['title']} in {fmt_duration(nxt['seconds_left'])}" if nxt and r["status"] != "resolved" else ""
+        when = f"next: {nxt['title']} in {format_duration(nxt['seconds_left'])}" if nxt and r["status"] != "resolved" else ""
         click.echo(
-            f"#{r['id']:<4} {r['tier'].upper():<6} {r['status']:<12} {r['brand']} / {r['cause']}  "
+            f"#{r['id']:<4} {tier_name(r['tier'], 'en'):<6} {r['status']:<12} {r['brand']} / {r['cause']}  "
             f"volume {r['negative_volume']}  opened {_local(r['opened_at'], config)}  {when}"
         )
 
 
 def _local(iso: str, config: Config) -> str:
-    return datetime.fromisoformat(iso).astimezone(config.tz).strftime("%m-%d %H:%M")
+    return format_local(iso, config.tz)
 
 
 @incidents_group.command("show")
@@ -99,12 +99,12 @@ def incidents_show(incident_id: int, fmt: str, now_iso: str | None, config: Conf
     if fmt == "json":
         click.echo(json.dumps(d, ensure_ascii=False, indent=1))
         return
-    click.echo(f"incident #{d['id']}  {d['brand']} / {d['cause']}  tier {d['tier'].upper()}  {d['status']}")
+    click.echo(f"incident #{d['id']}  {d['brand']} / {d['cause']}  tier {tier_name(d['tier'], 'en')}  {d['status']}")
     click.echo(f"trigger: {d['trigger']}")
     click.echo(f"negative volume: {d['negative_volume']}" + (f"   KOLs: {', '.join(d['kols'])}" if d["kols"] else "")
                + (f"   KOL mentions to watch: {', '.join(d['kol_watch'])}" if d.get("kol_watch") else ""))
     click.echo(f"opened {_local(d['opened_at'], config)}, deadline {_local(d['clock']['deadline'], config)}"
-               f" ({fmt_duration(d['clock']['seconds_left'])} left)")
+               f" ({format_duration(d['clock']['seconds_left'])} left)")
     for st in d["clock"]["steps"]:
         done = f"done {_local(st['done_at'], config)}" if st["done_at"] else st["state"]
         click.echo(f"  [{'x' if st['done_at'] else ' '}] {st['step']:<10} due {_local(st['due'], config)}  {st['title']}  ({done})")

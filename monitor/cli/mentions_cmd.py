@@ -11,6 +11,7 @@ from monitor.cli.app import config_option, main
 from monitor.clock import ensure_utc
 from monitor.config import Config
 from monitor.models import Mention
+from monitor.presentation import format_local
 
 
 def mention_dict(m: Mention) -> dict:
@@ -101,7 +102,7 @@ def _print_table(rows: list[dict], config: Config) -> None:
         table.add_column(col, overflow="fold")
     tz = config.tz
     for r in rows:
-        published = datetime.fromisoformat(r["published_at"]).astimezone(tz).strftime("%m-%d %H:%M")
+        published = format_local(r["published_at"], tz)
         text = r["text"].replace("\n", " ")
         table.add_row(
             published,

@@ -8,6 +8,7 @@ import click
 
 from monitor.cli.app import config_option, main
 from monitor.config import Config
+from monitor.presentation import format_local
 
 
 @main.command("sources")
@@ -36,14 +37,10 @@ def sources_cmd(fmt: str, config: Config) -> None:
     table = Table()
     for col in ("id", "kind", "last run", "last success", "items", "last error"):
         table.add_column(col, overflow="fold")
-    tz = config.tz
-
-    def t(dt):
-        return dt.astimezone(tz).strftime("%m-%d %H:%M") if dt else "never"
-
     for h in rows:
         status = "" if h.last_ok in (None, True) else f"FAILING x{h.failing_streak}: "
-        table.add_row(h.id + ("" if h.enabled else " (off)"), h.kind, t(h.last_run), t(h.last_success),
+        table.add_row(h.id + ("" if h.enabled else " (off)"), h.kind, format_local(h.last_run, config.tz, empty="never"),
+                      format_local(h.last_success, config.tz, empty="never"),
                       "" if h.last_items is None else str(h.last_items), (status + (h.last_error or "")) or "")
     console = Console(markup=False, highlight=False)
     if not console.is_terminal:

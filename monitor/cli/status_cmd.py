@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 import click
 from sqlalchemy import func, select
@@ -11,6 +10,7 @@ from sqlalchemy import func, select
 from monitor.cli.app import config_option, main
 from monitor.clock import SystemClock
 from monitor.config import Config
+from monitor.presentation import format_ago, tier_name
 
 
 @main.command("status")
@@ -68,9 +68,9 @@ def status_cmd(fmt: str, config: Config) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=1))
         return
     if running:
-        click.echo(f"service: running (pid {data['pid']} on {data['host']}, heartbeat {_ago(holder.heartbeat_at, now)})")
+        click.echo(f"service: running (pid {data['pid']} on {data['host']}, heartbeat {format_ago(holder.heartbeat_at, now)})")
     elif holder:
-        click.echo(f"service: not running (last seen {_ago(holder.heartbeat_at, now)})")
+        click.echo(f"service: not running (last seen {format_ago(holder.heartbeat_at, now)})")
     else:
         click.echo("service: never started against this database")
     click.echo(f"last cycle: {data['last_cycle'] or 'none'}"
@@ -82,7 +82,7 @@ def status_cmd(fmt: str, config: Config) -> None:
         click.echo(f"  {f['id']} since {f['since']}: {f['error']}")
     click.echo(f"open incidents: {len(open_incidents)}")
     for i in open_incidents:
-        click.echo(f"  #{i['id']} {i['brand']} {i['cause']} {i['tier'].upper()} ({i['status']}) opened {i['opened_at']}")
+        click.echo(f"  #{i['id']} {i['brand']} {i['cause']} {tier_name(i['tier'], 'en')} ({i['status']}) opened {i['opened_at']}")
 
 
 def _print_never_started(fmt: str) -> None:
@@ -93,11 +93,3 @@ def _print_never_started(fmt: str) -> None:
     else:
         click.echo("service: never started against this database (schema not created yet)")
 
-
-def _ago(then: datetime, now: datetime) -> str:
-    seconds = int((now - then).total_seconds())
-    if seconds < 120:
-        return f"{seconds}s ago"
-    if seconds < 7200:
-        return f"{seconds // 60} min ago"
-    return f"{seconds // 3600} h ago"
