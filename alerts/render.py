@@ -116,10 +116,6 @@ def escape_plain(text: str) -> str:
 FLAVOURS = {"slack": escape_slack, "feishu": escape_feishu, "plain": escape_plain}
 
 
-# Which URLs may become links is monitor.presentation's rule; web/app.py still imports this name.
-safe_url = link_url
-
-
 # ---------------------------------------------------------------------------- environment
 
 
@@ -167,7 +163,7 @@ class Renderer:
         return f"{_VALUE_OPEN}{_unmark(str(check_size(value, 'an output value')))}{_VALUE_CLOSE}"
 
     def _link(self, url: Any, label: Any) -> Safe:
-        u = safe_url(url)
+        u = link_url(url)
         text = self.escape(str(label))
         plain = escape_plain(str(label))
         if u is None:

@@ -19,7 +19,6 @@ from typing import Any
 from monitor.config import CheckpointConfig, IncidentsConfig
 from monitor.presentation import step_title
 # web/app.py still imports the duration format under this name; it is monitor.presentation's.
-from monitor.presentation import format_duration as fmt_duration  # noqa: F401
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from monitor.secrets import mask_url
-
 
 class UTCDateTime(TypeDecorator):
     """Stores naive UTC, returns aware UTC: SQLite keeps no zone, PostgreSQL's
@@ -78,10 +76,3 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     finally:
         session.close()
 
-
-def safe_url(url: str) -> str:
-    """The URL with any password masked, for logs and messages.
-
-    The masking is :func:`monitor.secrets.mask_url`'s; this name stays only while
-    ``monitor/web/app.py`` still imports it from here."""
-    return mask_url(url)

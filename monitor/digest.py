@@ -19,14 +19,12 @@ from monitor.config import BrandConfig, CheckpointConfig, Config
 from monitor.db import session_scope
 from monitor.models import Incident, Mention
 from monitor.notifications import Notification
-from monitor.presentation import (CAUSE_LABELS, STATUS_NAMES, TIER_NAMES, cause_label, format_duration, format_local,
-                                  locale_or_default, status_name, step_title, tier_name)
+from monitor.presentation import (cause_label, format_duration, format_local, locale_or_default, status_name,
+                                  step_title, tier_name)
 from monitor.source_health import source_health
 from monitor.templating import html_environment
 
 CATEGORY_ORDER = ["product_quality", "logistics", "after_sales", "price", "website", "order_error", "other"]
-# web/app.py still imports these names from here; they are monitor.presentation's.
-LABELS, STATUS_LABELS, TIER_LABELS = CAUSE_LABELS, STATUS_NAMES, TIER_NAMES
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:

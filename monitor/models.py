@@ -81,6 +81,33 @@ class Mention(Base):
         back_populates="mention", cascade="all, delete-orphan", passive_deletes=True
     )
 
+    def as_dict(self) -> dict[str, Any]:
+        """The stored mention as plain JSON-able data (``mentions list --format json``, the console)."""
+        return {
+            "id": self.id,
+            "brand": self.brand,
+            "source_id": self.source_id,
+            "external_id": self.external_id,
+            "url": self.url,
+            "text": self.text,
+            "author_id": self.author_id,
+            "author_name": self.author_name,
+            "author_followers": self.author_followers,
+            "author_verified": self.author_verified,
+            "published_at": self.published_at.isoformat(),
+            "fetched_at": self.fetched_at.isoformat(),
+            "reposts": self.reposts,
+            "comments": self.comments,
+            "likes": self.likes,
+            "language": self.language,
+            "sentiment": self.sentiment,
+            "polarity": self.polarity,
+            "negative": self.negative,
+            "category": self.category,
+            "kol": self.kol,
+            "priority": self.priority,
+        }
+
 
 class EngagementSnapshot(Base):
     """Engagement counts of a mention at one crawl, so growth over time is known."""

@@ -14,34 +14,6 @@ from monitor.models import Mention
 from monitor.presentation import format_local
 
 
-def mention_dict(m: Mention) -> dict:
-    """A mention as plain JSON-able data."""
-    return {
-        "id": m.id,
-        "brand": m.brand,
-        "source_id": m.source_id,
-        "external_id": m.external_id,
-        "url": m.url,
-        "text": m.text,
-        "author_id": m.author_id,
-        "author_name": m.author_name,
-        "author_followers": m.author_followers,
-        "author_verified": m.author_verified,
-        "published_at": m.published_at.isoformat(),
-        "fetched_at": m.fetched_at.isoformat(),
-        "reposts": m.reposts,
-        "comments": m.comments,
-        "likes": m.likes,
-        "language": m.language,
-        "sentiment": m.sentiment,
-        "polarity": m.polarity,
-        "negative": m.negative,
-        "category": m.category,
-        "kol": m.kol,
-        "priority": m.priority,
-    }
-
-
 def _since(since: str | None) -> datetime | None:
     if not since:
         return None
@@ -85,7 +57,7 @@ def mentions_list(
     engine, factory = open_database(config)
     with session_scope(factory) as s:
         q = mentions_query(brand=brand, negative=True if negative else None, since=since_dt, source_id=source_id)
-        rows = [mention_dict(m) for m in s.scalars(q.limit(limit))]
+        rows = [m.as_dict() for m in s.scalars(q.limit(limit))]
     engine.dispose()
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))

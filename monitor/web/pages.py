@@ -68,9 +68,6 @@ async def incident(request: Request) -> Response:
 async def mentions(request: Request) -> Response:
     """Stored mentions, newest first, filtered by brand, source, category, day and
     negativity, 50 a page."""
-    # Imported here: the CLI package registers the web command, which imports this module.
-    from monitor.cli.mentions_cmd import mention_dict
-
     state = console_state(request)
     config = state.config
     qp = request.query_params
@@ -90,7 +87,7 @@ async def mentions(request: Request) -> Response:
                        source_id=filters["source"], category=filters["category"])
     with session_scope(state.factory) as s:
         total = s.scalar(select(func.count()).select_from(q.order_by(None).subquery())) or 0
-        rows = [mention_dict(m) for m in s.scalars(q.limit(PAGE).offset((page_no - 1) * PAGE))]
+        rows = [m.as_dict() for m in s.scalars(q.limit(PAGE).offset((page_no - 1) * PAGE))]
     pages = max(1, math.ceil(total / PAGE))
 
     def page_link(n: int) -> str:
@@ -100,7 +97,7 @@ async def mentions(request: Request) -> Response:
         return "?" + urlencode({**params, "page": n})
 
     known = known_categories(config)
-    categories = [(c, state.category_labels.get(c, c)) for c in known]
+    categories = [(c, state.category_label(c)) for c in known]
     if filters["category"] and filters["category"] not in known:
         categories.append((filters["category"], filters["category"]))
     return render(request, "mentions.html", rows=rows, total=total, page=page_no, pages=pages, filters=filters,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from monitor.config import Config
 
-TIER_COLOURS = {"yellow": "#d4a900", "orange": "#F28C28", "red": "#D93025"}
-
 EVENT_LABELS = {
     "zh-CN": {"opened": "开始", "acknowledged": "确认", "step_done": "完成步骤", "reminder": "提醒", "deadline_missed": "超时",
               "status_update": "状态更新", "escalated": "升级", "evidence": "新证据", "silenced": "静音", "resolved": "结束"},
