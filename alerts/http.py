@@ -16,6 +16,7 @@ Error texts name the channel and what the far end said, never a URL or a secret.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -25,6 +26,8 @@ from typing import Any
 from alerts.base import DeliveryResult
 
 RETRY_AFTER = "Retry-After"
+# delay-seconds: RFC 9110 says digits; a fraction is accepted as some platforms send one.
+_SECONDS = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -109,16 +112,15 @@ def header(headers: Mapping[str, Any] | None, name: str) -> str | None:
 def parse_retry_after(value: str, now: datetime | None = None) -> float | None:
     """A Retry-After value in seconds: delay-seconds (``"7"``, ``"1.5"``) or an HTTP-date.
 
-    A date in the past means "now" (0). ``None`` when the value is neither, or negative:
-    the caller then falls back to its own backoff.
+    A date in the past means "now" (0). ``None`` when the value is neither (empty,
+    negative, "soon", a malformed date): the caller then falls back to its own backoff.
     """
     text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        return _seconds_until(text, now)
-    # float() also reads "nan" and "inf"; neither is a wait.
-    return seconds if 0 <= seconds < float("inf") else None
+    if _SECONDS.fullmatch(text):
+        return float(text)
+    if not text or text[0] in "+-" or text[0].isdigit():
+        return None  # empty, or a number that is not a wait: negative, signed, "1e3"
+    return _seconds_until(text, now)
 
 
 def _seconds_until(http_date: str, now: datetime | None) -> float | None:
