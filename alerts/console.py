@@ -7,16 +7,23 @@ from typing import TextIO
 
 from alerts.base import DeliveryResult, Outbound
 from alerts.render import Renderer
+from monitor.config import Config, ConsoleChannelConfig
 
 BAR = {"yellow": "🟡", "orange": "🟠", "red": "🔴"}
 
 
 class ConsoleChannel:
+    config_model = ConsoleChannelConfig
     flavour = "plain"
 
     def __init__(self, name: str, stream: TextIO | None = None):
         self.name = name
         self.stream = stream
+
+    @classmethod
+    def from_config(cls, name: str, cfg: ConsoleChannelConfig, config: Config) -> "ConsoleChannel":
+        """The console channel ``name`` (it has no settings)."""
+        return cls(name)
 
     def send(self, message: Outbound, renderer: Renderer) -> DeliveryResult:
         r = renderer.render(message.payload)

@@ -2,7 +2,9 @@
 
 Signing follows Feishu's custom-bot documentation: ``sign = base64(HMAC-SHA256(key =
 f"{timestamp}\\n{secret}", message = b""))``, sent with ``timestamp`` (seconds) in the body.
-Feishu answers most errors as HTTP 200 with a non-zero ``code``: those are failures.
+Feishu answers most errors as HTTP 200 with a non-zero ``code``: those are failures,
+judged like every HTTP channel's answer by ``alerts.http.outcome`` (rate-limit and "busy"
+codes are retried, the others are permanent).
 Custom-bot cards can only carry link buttons, so the console link is a button.
 """
 
@@ -17,11 +19,15 @@ from typing import Any
 import httpx
 
 from alerts.base import DeliveryResult, Outbound
+from alerts.http import RETRY_AFTER, Answer, network_failure, outcome
 from alerts.render import Renderer
+from monitor.config import Config, FeishuChannelConfig
 
 HEADER_TEMPLATE = {"yellow": "yellow", "orange": "orange", "red": "red"}
 # Feishu's documented "too many requests" and "server busy" style codes: retry later.
 TEMPORARY_CODES = {9499, 11232, 11233, 11247, 99991400}
+# Feishu's gateway says when a rate limit resets in its own header too (seconds).
+RETRY_AFTER_HEADERS = (RETRY_AFTER, "x-ogw-ratelimit-reset")
 
 
 def sign(secret: str, timestamp: int) -> str:
@@ -47,6 +53,7 @@ def build_card(message: Outbound, renderer: Renderer) -> dict[str, Any]:
 
 
 class FeishuChannel:
+    config_model = FeishuChannelConfig
     flavour = "feishu"
 
     def __init__(self, name: str, *, webhook_url: str, secret: str | None = None, timeout: float = 15.0,
@@ -56,6 +63,17 @@ class FeishuChannel:
         self._secret = secret
         self._timeout = timeout
         self._clock = clock
+        self._who = f"feishu {name}"
+
+    @classmethod
+    def from_config(cls, name: str, cfg: FeishuChannelConfig, config: Config) -> "FeishuChannel":
+        """The Feishu channel ``name``: its webhook, signed when a secret is set."""
+        return cls(
+            name,
+            webhook_url=cfg.webhook_url.get_secret_value(),
+            secret=cfg.secret.get_secret_value() if cfg.secret else None,
+            timeout=cfg.timeout.total_seconds(),
+        )
 
     def send(self, message: Outbound, renderer: Renderer) -> DeliveryResult:
         body: dict[str, Any] = {"msg_type": "interactive", "card": build_card(message, renderer)}
@@ -66,20 +84,20 @@ class FeishuChannel:
         try:
             resp = httpx.post(self._url, json=body, timeout=self._timeout)
         except httpx.HTTPError as exc:
-            return DeliveryResult.temporary(f"feishu {self.name}: network error ({exc.__class__.__name__})")
-        if resp.status_code == 429:
-            after = resp.headers.get("Retry-After") or resp.headers.get("x-ogw-ratelimit-reset")
-            return DeliveryResult.temporary(f"feishu {self.name}: rate limited", float(after) if after and after.isdigit() else None)
-        if resp.status_code >= 500:
-            return DeliveryResult.temporary(f"feishu {self.name}: HTTP {resp.status_code}")
-        try:
-            data = resp.json()
-        except ValueError:
-            return DeliveryResult.temporary(f"feishu {self.name}: HTTP {resp.status_code}, answer is not JSON")
-        code = data.get("code", data.get("StatusCode", 0))
-        if resp.status_code == 200 and code == 0:
-            return DeliveryResult.success()
-        msg = str(data.get("msg") or data.get("StatusMessage") or "")[:120]
-        if code in TEMPORARY_CODES:
-            return DeliveryResult.temporary(f"feishu {self.name}: code {code} {msg}")
-        return DeliveryResult.permanent(f"feishu {self.name}: refused (code {code} {msg})")
+            return network_failure(self._who, exc)
+        return outcome(self._who, read_answer(resp), temporary_errors=TEMPORARY_CODES, retry_after_headers=RETRY_AFTER_HEADERS)
+
+
+def read_answer(resp: httpx.Response) -> Answer:
+    """Feishu's answer: ``code`` (``StatusCode`` on older endpoints) 0 is success."""
+    try:
+        data = resp.json()
+    except ValueError:
+        return Answer(resp.status_code, resp.headers, readable=False)
+    if not isinstance(data, dict):
+        return Answer(resp.status_code, resp.headers, readable=False)
+    code = data.get("code", data.get("StatusCode", 0))
+    if not isinstance(code, (int, str)):
+        code = str(code)  # not a documented shape; shown as given, never retried
+    message = str(data.get("msg") or data.get("StatusMessage") or "")[:120]
+    return Answer(resp.status_code, resp.headers, code if code != 0 else None, message)

@@ -9,17 +9,24 @@ from pathlib import Path
 
 from alerts.base import DeliveryResult, Outbound
 from alerts.render import Renderer
+from monitor.config import Config, FileChannelConfig
 
 
 TAIL_BYTES = 256 * 1024  # how far back an interrupted write is looked for
 
 
 class FileChannel:
+    config_model = FileChannelConfig
     flavour = "plain"
 
     def __init__(self, name: str, path: Path):
         self.name = name
         self.path = path
+
+    @classmethod
+    def from_config(cls, name: str, cfg: FileChannelConfig, config: Config) -> "FileChannel":
+        """The file channel ``name``, its path read relative to config.yaml."""
+        return cls(name, config.resolve_path(cfg.path))
 
     def already_delivered(self, message: Outbound) -> bool | None:
         """Whether the last part of the file holds a complete line with this message's key."""

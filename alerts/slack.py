@@ -1,9 +1,10 @@
 """Slack: a bot token and channel (``chat.postMessage``) or an incoming webhook.
 
 Messages use Block Kit inside an attachment so the colour bar shows the tier. The API
-base URL and the webhook URL are configurable (proxies, tests). 429 answers are retried
-after their Retry-After; 5xx and network faults are retried with backoff; refusals such
-as ``channel_not_found`` or ``invalid_auth`` are permanent.
+base URL and the webhook URL are configurable (proxies, tests). Answers are judged by
+``alerts.http.outcome``: 429 is retried after its Retry-After; 5xx, Slack's "busy" errors
+and network faults are retried with backoff; refusals such as ``channel_not_found`` or
+``invalid_auth`` are permanent.
 
 With a bot token, each message carries its idempotency key as Slack message metadata,
 so a message whose first send had an unknown outcome (the process died mid-request) is
@@ -22,11 +23,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from alerts.base import DeliveryResult, Outbound
+from alerts.http import Answer, network_failure, outcome
 from alerts.render import TIER_COLOURS, Renderer, escape_slack
+from monitor.config import Config, SlackChannelConfig
 
 METADATA_EVENT = "repmon_notification"
 HISTORY_LOOKBACK = 200  # messages read back when checking for an earlier send
 SECTION_LIMIT = 2900  # Slack allows 3000 characters per section text
+# Errors Slack may send with a 200 that mean "try again later", not "no".
 TEMPORARY_ERRORS = {"ratelimited", "service_unavailable", "fatal_error", "internal_error", "request_timeout"}
 
 
@@ -62,6 +66,7 @@ def build_message(message: Outbound, renderer: Renderer) -> dict[str, Any]:
 
 
 class SlackChannel:
+    config_model = SlackChannelConfig
     flavour = "slack"
 
     def __init__(self, name: str, *, token: str | None = None, channel: str | None = None, webhook_url: str | None = None,
@@ -74,6 +79,19 @@ class SlackChannel:
         else:
             self._webhook = None
             self._client = WebClient(token=token, base_url=base_url if base_url.endswith("/") else base_url + "/", timeout=int(timeout))
+        self._who = f"slack {name}"
+
+    @classmethod
+    def from_config(cls, name: str, cfg: SlackChannelConfig, config: Config) -> "SlackChannel":
+        """The Slack channel ``name``: a bot token and channel, or an incoming webhook."""
+        return cls(
+            name,
+            token=cfg.token.get_secret_value() if cfg.token else None,
+            channel=cfg.channel,
+            webhook_url=cfg.webhook_url.get_secret_value() if cfg.webhook_url else None,
+            base_url=cfg.base_url,
+            timeout=cfg.timeout.total_seconds(),
+        )
 
     def send(self, message: Outbound, renderer: Renderer) -> DeliveryResult:
         body = build_message(message, renderer)
@@ -82,7 +100,7 @@ class SlackChannel:
                 return self._send_webhook(body)
             return self._send_api(body, message.key)
         except OSError as exc:  # connection refused, DNS, timeout
-            return DeliveryResult.temporary(f"slack {self.name}: network error ({exc.__class__.__name__})")
+            return network_failure(self._who, exc)
 
     def already_delivered(self, message: Outbound) -> bool | None:
         """Whether a message with this key is already in the channel (``None``: cannot tell)."""
@@ -105,35 +123,17 @@ class SlackChannel:
                                           unfurl_links=False, unfurl_media=False,
                                           metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}})
         except SlackApiError as exc:
+            # slack_sdk raises for an error HTTP status and for a 200 with ``ok: false`` alike;
+            # the latter is a refusal even without an error name.
             status = exc.response.status_code
-            error = (exc.response.data or {}).get("error", "") if isinstance(exc.response.data, dict) else ""
-            if status == 429:
-                return DeliveryResult.temporary(f"slack {self.name}: rate limited", _retry_after(exc.response.headers))
-            if status >= 500 or error in TEMPORARY_ERRORS:
-                return DeliveryResult.temporary(f"slack {self.name}: HTTP {status} {error}".strip())
-            return DeliveryResult.permanent(f"slack {self.name}: refused ({error or f'HTTP {status}'})")
+            data = exc.response.data if isinstance(exc.response.data, dict) else {}
+            error = data.get("error") or ("ok: false" if 200 <= status < 300 else None)
+            return outcome(self._who, Answer(status, exc.response.headers, error), temporary_errors=TEMPORARY_ERRORS)
         return DeliveryResult.success()
 
     def _send_webhook(self, body: dict[str, Any]) -> DeliveryResult:
         assert self._webhook is not None
         resp = self._webhook.send(text=body["text"], attachments=body["attachments"])
-        if resp.status_code == 200:
-            return DeliveryResult.success()
-        if resp.status_code == 429:
-            return DeliveryResult.temporary(f"slack {self.name}: rate limited", _retry_after(resp.headers))
-        if resp.status_code >= 500:
-            return DeliveryResult.temporary(f"slack {self.name}: HTTP {resp.status_code}")
-        return DeliveryResult.permanent(f"slack {self.name}: webhook refused (HTTP {resp.status_code} {str(resp.body)[:80]})")
-
-
-def _retry_after(headers: Any) -> float | None:
-    if not headers:
-        return None
-    for k, v in dict(headers).items():
-        if k.lower() == "retry-after":
-            value = v[0] if isinstance(v, list) else v
-            try:
-                return float(value)
-            except (TypeError, ValueError):
-                return None
-    return None
+        # A webhook answers 200 "ok", or an error status with the error name as plain text.
+        error = None if 200 <= resp.status_code < 300 else (str(resp.body or "")[:80] or None)
+        return outcome(self._who, Answer(resp.status_code, resp.headers, error), temporary_errors=TEMPORARY_ERRORS)

@@ -279,20 +279,20 @@ class IncidentsConfig(StrictModel):
         return max(c.at for c in self.checkpoints)
 
 
-class ConsoleChannel(StrictModel):
+class ConsoleChannelConfig(StrictModel):
     """Print messages on the terminal (offline use, demos)."""
 
     kind: Literal["console"]
 
 
-class FileChannel(StrictModel):
+class FileChannelConfig(StrictModel):
     """Append messages as JSON lines to a file (offline use, audit)."""
 
     kind: Literal["file"]
     path: str = Field(description="file to append to, relative to config.yaml")
 
 
-class SlackChannel(StrictModel):
+class SlackChannelConfig(StrictModel):
     """Slack: a bot token and a channel, or an incoming webhook."""
 
     kind: Literal["slack"]
@@ -303,7 +303,7 @@ class SlackChannel(StrictModel):
     timeout: Duration = timedelta(seconds=15)
 
     @model_validator(mode="after")
-    def _one_way(self) -> "SlackChannel":
+    def _one_way(self) -> "SlackChannelConfig":
         if bool(self.webhook_url) == bool(self.token):
             raise ValueError("give either token (with channel) or webhook_url")
         if self.token and not self.channel:
@@ -311,7 +311,7 @@ class SlackChannel(StrictModel):
         return self
 
 
-class FeishuChannel(StrictModel):
+class FeishuChannelConfig(StrictModel):
     """Feishu / Lark custom bot webhook, optionally signed."""
 
     kind: Literal["feishu"]
@@ -320,7 +320,11 @@ class FeishuChannel(StrictModel):
     timeout: Duration = timedelta(seconds=15)
 
 
-ChannelConfig = Annotated[Union[ConsoleChannel, FileChannel, SlackChannel, FeishuChannel], Field(discriminator="kind")]
+# Every channel's config model; ``kind`` picks one. A new channel adds its model here
+# (and its transport to ``alerts/channels.py``).
+AnyChannelConfig = Annotated[
+    Union[ConsoleChannelConfig, FileChannelConfig, SlackChannelConfig, FeishuChannelConfig], Field(discriminator="kind")
+]
 
 
 class RoutesConfig(StrictModel):
@@ -420,7 +424,7 @@ class Config(StrictModel):
     crawl: CrawlConfig = Field(default_factory=CrawlConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     incidents: IncidentsConfig = Field(default_factory=IncidentsConfig)
-    channels: dict[str, ChannelConfig] = Field(default_factory=dict)
+    channels: dict[str, AnyChannelConfig] = Field(default_factory=dict)
     routes: RoutesConfig = Field(default_factory=RoutesConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     web: WebConfig = Field(default_factory=WebConfig)
