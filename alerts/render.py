@@ -37,8 +37,6 @@ from jinja2 import Undefined
 
 from alerts.sandbox import BoundedEnvironment, check_size
 from monitor.presentation import TIER_NAMES, cause_name, format_local, link_url, locale_or_default
-# alerts.slack colours its attachments from this name (it is monitor.presentation's).
-from monitor.presentation import TIER_COLOURS  # noqa: F401
 from monitor.templating import build_environment
 
 log = logging.getLogger(__name__)

@@ -24,8 +24,9 @@ from slack_sdk.webhook import WebhookClient
 
 from alerts.base import DeliveryResult, Outbound
 from alerts.http import Answer, network_failure, outcome
-from alerts.render import TIER_COLOURS, Renderer, escape_slack
+from alerts.render import Renderer, escape_slack
 from monitor.config import Config, SlackChannelConfig
+from monitor.presentation import tier_colour
 
 METADATA_EVENT = "repmon_notification"
 HISTORY_LOOKBACK = 200  # messages read back when checking for an earlier send
@@ -62,7 +63,7 @@ def build_message(message: Outbound, renderer: Renderer) -> dict[str, Any]:
     if url:
         blocks.append({"type": "actions", "elements": [
             {"type": "button", "text": {"type": "plain_text", "text": "Open incident"}, "url": url}]})
-    return {"text": escape_slack(r.title), "attachments": [{"color": TIER_COLOURS.get(message.tier), "blocks": blocks[:50]}]}
+    return {"text": escape_slack(r.title), "attachments": [{"color": tier_colour(message.tier), "blocks": blocks[:50]}]}
 
 
 class SlackChannel:
