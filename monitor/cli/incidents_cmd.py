@@ -118,15 +118,13 @@ def _act(config: Config, now: datetime, incident_id: int, action: str, actor: st
     """Do an incident action the console's way (``monitor.actions``), then say what was sent."""
     from monitor.actions import act
     from monitor.incidents import IncidentError
-    from monitor.migrate import open_database
+    from monitor.migrate import database
 
-    engine, factory = open_database(config)
     try:
-        outcome = act(config, factory, incident_id, action, actor=actor, via="cli", now=now, **details)
+        with database(config) as (_, factory):
+            outcome = act(config, factory, incident_id, action, actor=actor, via="cli", now=now, **details)
     except IncidentError as exc:
         fail(str(exc))
-    finally:
-        engine.dispose()
     click.echo(done)
     report = outcome.delivery
     if report is not None:
