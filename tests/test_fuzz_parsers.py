@@ -11,7 +11,7 @@ answer taken for an empty page, a damaged CSV file ending the run); they stay as
 regression tests.
 
 Each property runs under the ``ci`` profile in the default run and under ``long``
-(thousands of inputs) with ``-m slow``; see ``tests/fuzzing.py``.
+(thousands of inputs) with ``-m slow``; see ``tests/support/fuzzing.py``.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from monitor.db import make_engine, session_factory
 from monitor.migrate import upgrade
 from monitor.sources_config import (BlueskySource, HtmlSource, JsonlSource, MastodonSource, MediaCrawlerSource, RssSource,
                                     WeiboSource)
-from tests.fuzzing import fuzz
+from tests.support.fuzzing import fuzz
 
 # feedparser warns on every entry without <updated> about a fallback it will drop one day.
 pytestmark = pytest.mark.filterwarnings("ignore:To avoid breaking existing software:DeprecationWarning")

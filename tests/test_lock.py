@@ -9,19 +9,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from monitor.clock import FixedClock
-from monitor.db import make_engine, session_factory, session_scope
+from monitor.db import session_scope
 from monitor.lock import Lease, LockHeld, read_lock
-from monitor.migrate import upgrade
+from tests.support.factories import migrated
 
 T0 = datetime(2026, 3, 10, 2, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
 def factory(db_url):
-    engine = make_engine(db_url)
-    upgrade(engine)
-    yield session_factory(engine)
-    engine.dispose()
+    with migrated(db_url) as factory:
+        yield factory
 
 
 def test_a_second_scheduler_is_refused_while_the_first_is_alive(factory):
