@@ -3,8 +3,13 @@ well-shaped ones with random values, and garbage — fed to the real parse metho
 Scrapy responses (``TextResponse`` with its ``Request``).
 
 What a parse method may do (``crawlers/spiders/base.py``): yield mention items of its
-source and follow-up requests to its own callbacks, and report a fault of the source
-with ``report_error`` (recorded in ``source_errors``: the run is marked failed). The
+source and follow-up requests to its own callbacks, and report what it cannot use — a
+fault of the source with ``report_error`` (recorded in ``source_errors``: the run is
+marked failed), or records it drops, counted by reason with ``count_dropped``
+(``repmon/dropped/<reason>`` in the crawl's stats). The properties named "… yield(s)
+items or is/are reported" assert exactly that of every generated input
+(:func:`yields_items_or_is_reported`); the one kind of input that is rightly neither
+(an empty page, a quiet day) is left out of them and has a property of its own. The
 spiders document no exception of their own, so any exception is a failure here.
 Several properties below once found such faults (a crash that lost a page, a ``null``
 answer taken for an empty page, a damaged CSV file ending the run); they stay as
@@ -96,7 +101,9 @@ def _crawler(cls: type, ctx: IngestContext) -> Any:
 
 def make_spider(cls: type, source: Any, ctx: IngestContext, **kw: Any) -> Any:
     """A fresh spider (its own source_errors) on a crawler shared by the test's examples."""
-    spider = cls.from_crawler(_crawler(cls, ctx), source=source, **kw)
+    crawler = _crawler(cls, ctx)
+    crawler.stats.clear_stats()  # what the spider counts is this example's alone
+    spider = cls.from_crawler(crawler, source=source, **kw)
     spider.logger.logger.disabled = True  # thousands of reported errors are the point, not log lines
     return spider
 
@@ -123,6 +130,20 @@ def drain(spider: Any, results: Any) -> tuple[list[MentionItem], list[Request]]:
         else:
             pytest.fail(f"{spider.kind} yielded a {type(x).__name__}: {x!r}")
     return items, requests
+
+
+def dropped(spider: Any) -> dict[str, int]:
+    """The records the spider dropped and counted, by reason (``repmon/dropped/<reason>``)."""
+    prefix = "repmon/dropped/"
+    return {k[len(prefix):]: v for k, v in spider.crawler.stats.get_stats().items() if k.startswith(prefix)}
+
+
+def yields_items_or_is_reported(spider: Any, items: list[MentionItem], requests: list[Request]) -> bool:
+    """Whether an input gave mention items (a Weibo post whose long text is still to fetch
+    travels in the request for it) or was reported: a source error, or records dropped and
+    counted by reason."""
+    waiting = [r.meta["item"] for r in requests if isinstance(r.meta.get("item"), MentionItem)]
+    return bool(items or waiting or spider.source_errors or dropped(spider))
 
 
 def not_json(body: bytes) -> bool:
@@ -184,13 +205,45 @@ def test_weibo_posts_with_wrongly_typed_fields_never_crash_the_page(cards, *, ct
     drain(spider, spider.parse_search(response(body, meta={"keyword": "k", "page": 1})))
 
 
-@fuzz(json_values.filter(lambda v: v is not None))
+def weibo_empty_page(data: Any) -> bool:
+    """What Weibo sends for a keyword with no posts: ``ok`` with cards none of which holds a
+    post (banners, hints), or ``ok: 0`` with a "no content" message and no cards (and no
+    redirect to a login or captcha page, which is a refusal whatever the message)."""
+    if not isinstance(data, dict):
+        return False
+    inner = data.get("data")
+    cards = inner.get("cards") if isinstance(inner, dict) else None
+    if data.get("ok") in (1, "1", True):
+        if not isinstance(cards, list):
+            return False
+        groups = [g for c in cards if isinstance(c, dict) and isinstance(c.get("card_group"), list) for g in c["card_group"]]
+        return not any(isinstance(c, dict) and c.get("mblog") is not None for c in [*cards, *groups])
+    msg, url = str(data.get("msg") or ""), str(data.get("url") or "").lower()
+    redirected = any(w in url for w in ("passport", "login", "captcha", "verify"))
+    return str(data.get("ok")) == "0" and any(m in msg for m in WEIBO_NO_CONTENT) and not cards and not redirected
+
+
+WEIBO_NO_CONTENT = ["还没有内容", "没有内容", "暂无", "无结果", "没有找到"]
+weibo_answer = st.one_of(
+    json_values.filter(lambda v: v is not None),
+    st.lists(card, max_size=6).map(lambda cards: {"ok": 1, "data": {"cards": cards}}),
+    st.fixed_dictionaries({"ok": st.sampled_from([0, "0", 1, -100, 20003]), "msg": st.sampled_from(["", *WEIBO_NO_CONTENT, "请先登录"])},
+                          optional={"data": json_values, "url": st.sampled_from(["https://passport.weibo.cn/signin", "/verify"])}),
+)
+
+
+@fuzz(weibo_answer.filter(lambda v: not weibo_empty_page(v)))
 def test_any_json_answer_to_a_weibo_search_yields_items_or_is_reported(data, *, ctx):
     spider = make_spider(WeiboSpider, WEIBO, ctx)
     items, requests = drain(spider, spider.parse_search(response(json.dumps(data), meta={"keyword": "k", "page": 1})))
-    if not items and not requests and not spider.source_errors:
-        # Silence only for what Weibo sends as an empty page: ok with no posts, or "no content".
-        assert isinstance(data, dict) and str(data.get("ok")) in ("1", "True", "0")
+    assert yields_items_or_is_reported(spider, items, requests), (requests, spider.source_errors)
+
+
+@fuzz(weibo_answer.filter(weibo_empty_page), st.integers(1, 3))
+def test_an_empty_weibo_search_page_yields_nothing_and_is_not_reported(data, page, *, ctx):
+    spider = make_spider(WeiboSpider, WEIBO, ctx)
+    assert drain(spider, spider.parse_search(response(json.dumps(data), meta={"keyword": "k", "page": page}))) == ([], [])
+    assert not spider.source_errors and not dropped(spider)
 
 
 @fuzz(st.sampled_from(["weibo", "mastodon", "bluesky"]), st.sampled_from(["null", " null\n"]))
@@ -304,17 +357,32 @@ def test_plain_text_with_angle_brackets_keeps_its_words_through_the_pipeline(tex
     assert normalised_text(items[0], ctx).split() == text.split()
 
 
-@fuzz(garbage_bytes | any_text.map(lambda t: f"<rss version='2.0'><channel><item><title>{t}</title></item></channel></rss>"))
-def test_any_page_on_a_feed_url_yields_items_or_is_reported(body, *, ctx):
+def empty_feed(body: bytes | str) -> bool:
+    """A well-formed RSS or Atom feed with no entry: a quiet day."""
     import feedparser
 
+    parsed = feedparser.parse(body)
+    return bool(parsed.get("version")) and not parsed.get("bozo") and not parsed.entries
+
+
+feed_page = garbage_bytes | any_text.map(lambda t: f"<rss version='2.0'><channel><item><title>{t}</title></item></channel></rss>")
+
+
+@fuzz(feed_page.filter(lambda b: not empty_feed(b)))
+def test_any_page_on_a_feed_url_yields_items_or_is_reported(body, *, ctx):
     spider = make_spider(RssSpider, RSS, ctx)
     items, requests = drain(spider, spider.parse(response(body, url=BASE + "/feed")))
     assert requests == []
-    if not items and not spider.source_errors:
-        # Silence only for a feed that is one, with nothing in it today.
-        parsed = feedparser.parse(body)
-        assert parsed.get("version") and not parsed.entries
+    assert yields_items_or_is_reported(spider, items, requests), body
+
+
+@fuzz(st.sampled_from(["<rss version='2.0'><channel><title>t</title></channel></rss>",
+                       "<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>t</title></feed>"]))
+def test_an_empty_feed_yields_nothing_and_is_not_reported(body, *, ctx):
+    assert empty_feed(body)
+    spider = make_spider(RssSpider, RSS, ctx)
+    assert drain(spider, spider.parse(response(body, url=BASE + "/feed"))) == ([], [])
+    assert not spider.source_errors and not dropped(spider)
 
 
 # ---------------------------------------------------------------------------- html listings
@@ -352,7 +420,7 @@ def test_an_html_listing_yields_one_item_per_post_element(posts, next_page, *, c
 def test_any_page_on_a_listing_url_yields_items_or_is_reported(body, *, ctx):
     spider = make_spider(HtmlSpider, HTML, ctx)
     items, requests = drain(spider, spider.parse(response(body, url=BASE + "/list", meta={"page": 1}, html=True)))
-    assert items or spider.source_errors
+    assert yields_items_or_is_reported(spider, items, requests), body
 
 
 # ---------------------------------------------------------------------------- mastodon
@@ -570,10 +638,24 @@ def test_a_jsonl_line_whose_text_holds_a_unicode_line_separator_is_read_whole(ro
     assert [i["text"] for i in items] == [r["text"] for r in rows]
 
 
-@fuzz(garbage_bytes | st.lists(json_values, max_size=5).map(lambda v: "\n".join(json.dumps(x) for x in v).encode()))
+def blank(body: bytes) -> bool:
+    """A file with nothing in it but white space: a quiet day for a JSON-lines feed."""
+    return not body.decode("utf-8-sig", "replace").strip()
+
+
+jsonl_body = garbage_bytes | st.lists(json_values, max_size=5).map(lambda v: "\n".join(json.dumps(x) for x in v).encode())
+
+
+@fuzz(jsonl_body.filter(lambda b: not blank(b)))
 def test_any_bytes_on_a_jsonl_url_yield_items_or_are_reported(body, *, ctx):
     spider = make_spider(JsonlSpider, JSONL, ctx)
     items, requests = drain(spider, spider.parse(response(body, url=JSONL.url)))
     assert requests == []
-    # Silence only for a file with nothing in it (an empty feed is a quiet day).
-    assert items or spider.source_errors or not body.decode("utf-8-sig", "replace").strip()
+    assert yields_items_or_is_reported(spider, items, requests), body
+
+
+@fuzz(st.sampled_from([b"", b"\n", b" \r\n\t\n", "\ufeff\n".encode()]))
+def test_an_empty_jsonl_feed_yields_nothing_and_is_not_reported(body, *, ctx):
+    spider = make_spider(JsonlSpider, JSONL, ctx)
+    assert drain(spider, spider.parse(response(body, url=JSONL.url))) == ([], [])
+    assert not spider.source_errors and not dropped(spider)
