@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -419,15 +420,22 @@ def test_an_invalid_edit_sends_an_ops_notice_and_the_running_config_stays(tmp_pa
 
 # ---------------------------------------------------------------- the schedule itself (in-process)
 
+@contextmanager
 def in_process_service(tmp_path, config_text: str):
+    """A Service in this process whose scheduler is started paused (real next run times,
+    nothing runs); shut down and its engine disposed afterwards."""
     from monitor.config import load_config
     from monitor.service import Service
 
     path = tmp_path / "config.yaml"
     path.write_text(config_text)
     svc = Service(path, load_config(path))
-    svc.scheduler.start(paused=True)  # real next run times, nothing runs
-    return svc
+    svc.scheduler.start(paused=True)
+    try:
+        yield svc
+    finally:
+        svc.scheduler.shutdown(wait=False)
+        svc.engine.dispose()
 
 
 def schedule_config(db_url: str, evaluate_every: str = "1m", keywords: str = "[手镯之家]") -> str:
@@ -444,8 +452,7 @@ service: {{evaluate_every: {evaluate_every}}}
 
 
 def test_every_job_has_its_fixed_id_coalesces_and_runs_once_at_a_time_and_crawls_have_their_own_threads(tmp_path, db_url):
-    svc = in_process_service(tmp_path, schedule_config(db_url))
-    try:
+    with in_process_service(tmp_path, schedule_config(db_url)) as svc:
         svc._schedule_all()
         jobs = {j.id: j for j in svc.scheduler.get_jobs()}
         assert set(jobs) == {"source:a", "source:b", "evaluate", "deliver", "config-watch", "retention", "digest",
@@ -455,9 +462,6 @@ def test_every_job_has_its_fixed_id_coalesces_and_runs_once_at_a_time_and_crawls
         assert len(crawl_executors) == 1 and "default" not in crawl_executors
         assert all(j.executor == "default" for i, j in jobs.items() if not i.startswith("source:"))
         assert svc._crawl_threads == 2  # one per enabled source
-    finally:
-        svc.scheduler.shutdown(wait=False)
-        svc.engine.dispose()
 
 
 def test_a_config_edit_reschedules_only_the_jobs_whose_timing_changed_and_retention_runs_soon_after_start(tmp_path, db_url):
@@ -465,28 +469,23 @@ def test_a_config_edit_reschedules_only_the_jobs_whose_timing_changed_and_retent
 
     from monitor.config import parse_config
 
-    svc = in_process_service(tmp_path, schedule_config(db_url))
-    try:
+    with in_process_service(tmp_path, schedule_config(db_url)) as svc:
         svc._schedule_all()
         before = {j.id: j.next_run_time for j in svc.scheduler.get_jobs()}
         assert before["retention"] - datetime.now(timezone.utc) <= timedelta(minutes=1)
-        time.sleep(0.05)
+        time.sleep(0.05)  # kept on purpose: time moves, so a job rescheduled by mistake would show a new next run time
         svc.apply_config(parse_config(schedule_config(db_url, evaluate_every="2m", keywords="[手镯之家, 手镯家]"),
                                       base_dir=tmp_path))
         after = {j.id: j.next_run_time for j in svc.scheduler.get_jobs()}
         assert after["evaluate"] != before["evaluate"]  # its interval changed
         for job_id in ("deliver", "config-watch", "retention", "digest", "source:a", "source:b"):
             assert after[job_id] == before[job_id], job_id
-    finally:
-        svc.scheduler.shutdown(wait=False)
-        svc.engine.dispose()
 
 
 def test_a_trigger_while_the_job_runs_waits_for_it_to_finish_instead_of_being_skipped(tmp_path, db_url):
     from datetime import datetime, timedelta, timezone
 
-    svc = in_process_service(tmp_path, schedule_config(db_url))
-    try:
+    with in_process_service(tmp_path, schedule_config(db_url)) as svc:
         svc._schedule_all()
         planned = svc.scheduler.get_job("evaluate").next_run_time
         assert planned - datetime.now(timezone.utc) > timedelta(seconds=30)
@@ -498,16 +497,12 @@ def test_a_trigger_while_the_job_runs_waits_for_it_to_finish_instead_of_being_sk
         svc._running.discard("evaluate")
         svc._apply_pending()  # the main loop's next pass, after the run finished
         assert svc.scheduler.get_job("evaluate").next_run_time - datetime.now(timezone.utc) < timedelta(seconds=1)
-    finally:
-        svc.scheduler.shutdown(wait=False)
-        svc.engine.dispose()
 
 
 def test_more_sources_after_an_edit_get_more_crawl_threads(tmp_path, db_url):
     from monitor.config import parse_config
 
-    svc = in_process_service(tmp_path, schedule_config(db_url))
-    try:
+    with in_process_service(tmp_path, schedule_config(db_url)) as svc:
         svc._schedule_all()
         more = schedule_config(db_url).replace("digest:", "  - {id: c, kind: jsonl, path: c.jsonl}\ndigest:")
         svc.apply_config(parse_config(more, base_dir=tmp_path))
@@ -515,9 +510,6 @@ def test_more_sources_after_an_edit_get_more_crawl_threads(tmp_path, db_url):
         assert svc._crawl_threads == 3
         assert {jobs[f"source:{i}"].executor for i in "abc"} == {svc._crawl_executor}
         assert svc._crawl_executor in svc.scheduler._executors and len(svc.scheduler._executors) == 2
-    finally:
-        svc.scheduler.shutdown(wait=False)
-        svc.engine.dispose()
 
 
 def test_retention_prunes_old_mentions_and_their_snapshots_and_keeps_incidents_and_digests(tmp_path, db_url):
