@@ -48,7 +48,7 @@ def test_kill_9_during_a_crawl_then_restart_loses_nothing_and_stores_nothing_twi
         from monitor.config import load_config
 
         cfg = load_config(path)
-        wait_for(lambda: len(stored(cfg)) >= 10, 20)
+        wait_for(lambda: len(stored(cfg)) >= 10, 60)  # a loaded machine can take long to start Scrapy
         assert len(stored(cfg)) == 10  # page 1 is in; page 2 is hanging
         kill_group(proc)  # the CLI and its crawl child
         pager.release.set()
