@@ -29,7 +29,7 @@ from monitor.db import make_engine, session_factory, session_scope  # noqa: E402
 from monitor.incidents import resolve  # noqa: E402
 from monitor.migrate import upgrade  # noqa: E402
 from monitor.models import Mention  # noqa: E402
-from tests.fakes.servers import fake_server  # noqa: E402
+from tests.support.fake_chat import fake_server  # noqa: E402
 
 # Each round opens an incident, which the cycle logs as a warning: noise between the progress lines.
 logging.getLogger("monitor").setLevel(logging.ERROR)

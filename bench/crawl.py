@@ -27,7 +27,7 @@ from crawlers.runner import crawl  # noqa: E402
 from monitor.sources_config import SourceBase  # noqa: E402
 from monitor.config import parse_config  # noqa: E402
 from monitor.migrate import open_database  # noqa: E402
-from tests.sourceserver import source_server  # noqa: E402
+from tests.support.fake_sources import source_server  # noqa: E402
 
 TEXTS = ["手镯之家的手镯戴了三天就断裂了，质量太差", "手镯之家的客服很耐心，推荐", "手镯之家快递太慢了", "在手镯之家买的和田玉很好看"]
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, NamedTuple
+
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -55,3 +58,21 @@ def open_database(config: "Config", *, migrate: bool = True) -> tuple[Engine, "s
     if migrate and not is_current(engine):
         upgrade(engine)
     return engine, session_factory(engine)
+
+
+class Database(NamedTuple):
+    """An open database: its engine and a session factory bound to it."""
+
+    engine: Engine
+    factory: "sessionmaker[Session]"
+
+
+@contextmanager
+def database(config: "Config", *, migrate: bool = True) -> Iterator[Database]:
+    """``with database(config) as (engine, factory):`` — :func:`open_database` for one
+    command, its engine disposed when the block ends, however it ends."""
+    engine, factory = open_database(config, migrate=migrate)
+    try:
+        yield Database(engine, factory)
+    finally:
+        engine.dispose()

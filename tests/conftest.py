@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import socket
-import textwrap
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from tests.support.factories import BRAND_YAML, make_config
 
 REQUIRE_SERVICES = os.environ.get("REPMON_REQUIRE_SERVICES") == "1"
 PG_URL = os.environ.get("REPMON_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -85,28 +86,6 @@ def redis_url() -> str:
     if not _reachable(REDIS_URL, 6379):
         service_unavailable(f"Redis at {REDIS_URL}")
     return REDIS_URL
-
-
-BRAND_YAML = """
-brands:
-  - id: shouzhuo
-    name: 手镯之家
-    keywords:
-      any: [手镯之家, shouzhuo home]
-      none: [招聘]
-    kol:
-      min_followers: 100000
-      verified: true
-      accounts: [珠宝测评师老王]
-"""
-
-
-def make_config(tmp_path: Path, db_url: str, extra: str = "", brands: str = BRAND_YAML):
-    """A validated Config with the demo brand, the given database and extra YAML sections."""
-    from monitor.config import parse_config
-
-    text = f"database:\n  url: {db_url}\n" + textwrap.dedent(brands) + textwrap.dedent(extra)
-    return parse_config(text, base_dir=tmp_path)
 
 
 @pytest.fixture

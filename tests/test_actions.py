@@ -18,7 +18,7 @@ from monitor.db import session_scope
 from monitor.incidents import IncidentError, get_incident
 from monitor.models import OutboxMessage
 from monitor.web.app import create_app
-from tests.webseed import T0, TOKEN, seeded
+from tests.support.webseed import T0, TOKEN, seeded
 
 NOW = T0 + timedelta(minutes=30)
 

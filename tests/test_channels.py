@@ -18,7 +18,7 @@ from alerts.file import FileChannel
 from alerts.http import Answer, network_failure, outcome, parse_retry_after
 from alerts.slack import SlackChannel
 from monitor.config import AnyChannelConfig
-from tests.conftest import make_config
+from tests.support.factories import make_config
 
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=timezone.utc)
 ALL_KINDS = """

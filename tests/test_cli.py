@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import main
+from tests.support.processes import REPMON, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -132,9 +133,7 @@ def test_the_run_summary_adds_up_when_a_file_has_lines_that_are_not_json(workdir
 def test_a_secret_in_a_failing_source_url_appears_in_no_log_stored_error_cli_output_or_notice(tmp_path, db_url):
     """The ${AUD_SECRET} in a jsonl URL is masked everywhere the failure is told."""
     import os
-    import socket
     import subprocess
-    import sys
 
     from sqlalchemy import select
 
@@ -146,9 +145,7 @@ def test_a_secret_in_a_failing_source_url_appears_in_no_log_stored_error_cli_out
     from monitor.models import OutboxMessage, SourceRun
 
     secret = "tok-abcdef123456"
-    with socket.socket() as sock:  # a port nothing listens on: the fetch is refused at once
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nothing listens on it: the fetch is refused at once
     path = tmp_path / "config.yaml"
     path.write_text(f"""
 database:
@@ -170,7 +167,7 @@ sources:
 """)
     env = {**os.environ, "AUD_SECRET": secret}
     crawled = subprocess.run(
-        [sys.executable, "-c", "from monitor.cli import main; main()", "crawl", "feed", "--config", str(path)],
+        [str(REPMON), "crawl", "feed", "--config", str(path)],
         env=env, capture_output=True, text=True, timeout=120,
     )
     said = crawled.stdout + crawled.stderr
@@ -201,11 +198,7 @@ sources:
 
 @pytest.mark.parametrize("args", [["run", "--once"], ["crawl", "demo"], ["mentions", "list"], ["sources"]])
 def test_an_unreachable_database_is_one_line_naming_it_with_the_password_masked(shipped, args):
-    import socket
-
-    with socket.socket() as sock:  # a port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nothing listens on it
     path = shipped / "config.yaml"
     text = path.read_text(encoding="utf-8").replace(
         SHIPPED_URL, f'url: "postgresql+psycopg://app:pw-hunter2@127.0.0.1:{port}/repmon"'

@@ -11,26 +11,20 @@ from sqlalchemy import select
 from alerts.delivery import Deliverer
 from alerts.outbox import enqueue
 from monitor.clock import FixedClock
-from monitor.db import make_engine, session_factory, session_scope
-from monitor.migrate import upgrade
-from monitor.models import Incident, OutboxMessage
-from tests.alert_samples import incident_note
-from tests.fakes.servers import fake_server
+from monitor.db import session_scope
+from monitor.models import OutboxMessage
+from tests.support.alert_samples import incident_note
+from tests.support.factories import add_open_incidents, migrated
+from tests.support.fake_chat import fake_server
 
 T0 = datetime(2026, 3, 10, 2, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
 def db(db_url):
-    engine = make_engine(db_url)
-    upgrade(engine)
-    factory = session_factory(engine)
-    with session_scope(factory) as s:  # the incidents the sample notifications belong to
-        for iid in (7, 8):
-            s.add(Incident(id=iid, brand="shouzhuo", cause=f"cause{iid}", status="open", tier="red",
-                           opened_at=T0, updated_at=T0, figures={}))
-    yield factory
-    engine.dispose()
+    with migrated(db_url) as factory:
+        add_open_incidents(factory, (7, 8), T0)  # the incidents the sample notifications belong to
+        yield factory
 
 
 def config_with(config_factory, db_url, channels: str, routes: str):

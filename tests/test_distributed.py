@@ -12,21 +12,22 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.support.loopback import Loopback, QuietHandler
+from tests.support.processes import REPMON, spawn, stop
+from tests.support.waiting import wait_for
+
 pytestmark = [pytest.mark.redis]
 
-BIN = Path(sys.executable).with_name("repmon")
 # More first pages than one worker takes at once (Scrapy's CONCURRENT_REQUESTS, 16): the
 # rest wait in Redis for the other worker.
 KEYWORDS = [f"k{i}" for i in range(20)]
@@ -74,10 +75,7 @@ class Pages:
         self.lock = threading.Lock()
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 qs = parse_qs(urlparse(self.path).query)
                 keyword = parse_qs(qs.get("containerid", [""])[0]).get("q", ["?"])[0]
@@ -99,49 +97,18 @@ class Pages:
                         cards.append({"card_type": 9, "mblog": {
                             "id": str(n), "text": f"手镯之家的手镯断裂了，质量太差 #{n}" if i % 2 == 0 else f"手镯之家很好看，喜欢 #{n}",
                             "created_at": "刚刚", "reposts_count": 120 if n == 100 else 1, "user": {"id": n, "screen_name": f"u{n}"}}})
-                body = json.dumps({"ok": 1, "data": {"cards": cards}}).encode()
-                try:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except OSError:
-                    pass
+                self.answer(200, json.dumps({"ok": 1, "data": {"cards": cards}}).encode())
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = Loopback(Handler)
+        self.url = self.server.url
 
     def close(self) -> None:
         self.gate.set()
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.close()
 
 
 ALL_POSTS = {str(k * 10000 + p * 100 + i) for k in range(len(KEYWORDS)) for p in range(1, PAGES + 1) for i in range(PER_PAGE)}
 ALL_PAGES = {(kw, p) for kw in KEYWORDS for p in range(1, PAGES + 2)}
-
-
-def start(args: list[str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen([str(BIN), *args], stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def stop(procs: list[subprocess.Popen]) -> None:
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    for p in procs:
-        try:
-            p.wait(20)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
-            os.killpg(p.pid, signal.SIGKILL)  # and whatever it started
-        except ProcessLookupError:
-            pass
-        p.wait()
 
 
 @pytest.fixture
@@ -170,7 +137,7 @@ def setup(tmp_path: Path, db_url: str, redis_url: str, prefix: str, interval: st
         f"channels:\n  f: {{kind: file, path: {alerts}}}\nroutes: {{yellow: [f], orange: [f], red: [f]}}\n"
         "service: {evaluate_every: 1s, deliver_every: 1s, reload_check_every: 1h}\n"
         "crawl: {download_delay: 0s, autothrottle: false, concurrent_requests_per_domain: 4, retry_times: 0}\n")
-    subprocess.run([str(BIN), "db", "upgrade", "--config", str(cfg)], check=True, capture_output=True)
+    subprocess.run([str(REPMON), "db", "upgrade", "--config", str(cfg)], check=True, capture_output=True)
     return pages, cfg, alerts
 
 
@@ -188,29 +155,25 @@ def alert_lines(alerts: Path) -> list[dict]:
     return [json.loads(x) for x in alerts.read_text().splitlines() if x.strip()]
 
 
-def wait_for(predicate, timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return False
+def started_worker(log: Path) -> bool:
+    """Whether the worker writing ``log`` has set up its crawlers and is starting to take requests."""
+    return log.exists() and "repmon worker:" in log.read_text()
 
 
 def test_a_scheduler_and_two_workers_fetch_store_and_alert_every_post_once(tmp_path, db_url, redis_url, key_prefix):
     pages, cfg, alerts = setup(tmp_path, db_url, redis_url, key_prefix, interval="1h")
-    w1 = start(["--log-json", "worker", "--config", str(cfg)], tmp_path / "w1.log")
-    w2 = start(["worker", "--config", str(cfg)], tmp_path / "w2.log")
+    w1 = spawn(["--log-json", "worker", "--config", str(cfg)], tmp_path / "w1.log")
+    w2 = spawn(["worker", "--config", str(cfg)], tmp_path / "w2.log")
     pages.workers = {"w1": w1.pid, "w2": w2.pid}
-    time.sleep(2)
-    sched = start(["run", "--config", str(cfg)], tmp_path / "sched.log")
+    assert wait_for(lambda: started_worker(tmp_path / "w1.log") and started_worker(tmp_path / "w2.log"), 60)
+    sched = spawn(["run", "--config", str(cfg)], tmp_path / "sched.log")
     try:
         # Answers wait until both workers have asked for a page: neither can take all.
         assert wait_for(lambda: pages.by_worker["w1"] and pages.by_worker["w2"], 60), (pages.by_worker, pages.fetches)
         pages.gate.set()
         assert wait_for(lambda: len(stored(db_url)) >= len(ALL_POSTS), 90), (tmp_path / "w2.log").read_text()[-2000:]
         assert wait_for(lambda: any(a["kind"] == "alert" for a in alert_lines(alerts)), 30)
-        time.sleep(2)
+        time.sleep(2)  # kept on purpose: a quiet spell in which a duplicate fetch, row or alert would show up
         ids = stored(db_url)
         assert len(ids) == len(set(ids)) and set(ids) == ALL_POSTS  # stored once
         assert set(pages.fetches) == ALL_PAGES and set(pages.fetches.values()) == {1}, pages.fetches  # fetched once
@@ -226,11 +189,11 @@ def test_a_scheduler_and_two_workers_fetch_store_and_alert_every_post_once(tmp_p
 
 def test_killing_a_worker_mid_crawl_loses_nothing(tmp_path, db_url, redis_url, key_prefix):
     pages, cfg, alerts = setup(tmp_path, db_url, redis_url, key_prefix, interval="2s")
-    w1 = start(["worker", "--config", str(cfg)], tmp_path / "w1.log")
-    w2 = start(["worker", "--config", str(cfg)], tmp_path / "w2.log")
+    w1 = spawn(["worker", "--config", str(cfg)], tmp_path / "w1.log")
+    w2 = spawn(["worker", "--config", str(cfg)], tmp_path / "w2.log")
     pages.workers = {"w1": w1.pid, "w2": w2.pid}
-    time.sleep(2)
-    sched = start(["run", "--config", str(cfg)], tmp_path / "sched.log")
+    assert wait_for(lambda: started_worker(tmp_path / "w1.log") and started_worker(tmp_path / "w2.log"), 60)
+    sched = spawn(["run", "--config", str(cfg)], tmp_path / "sched.log")
     try:
         # w1 is certainly mid-request: the server holds its answer while it is killed.
         assert wait_for(lambda: pages.holding["w1"] > 0, 60), (pages.by_worker, pages.fetches)
@@ -241,7 +204,7 @@ def test_killing_a_worker_mid_crawl_loses_nothing(tmp_path, db_url, redis_url, k
         pages.gate.set()
         assert wait_for(lambda: set(stored(db_url)) >= ALL_POSTS, 120), (tmp_path / "sched.log").read_text()[-2000:]
         assert wait_for(lambda: any(a["kind"] == "alert" for a in alert_lines(alerts)), 30)
-        time.sleep(2)
+        time.sleep(2)  # kept on purpose: a quiet spell in which a row or alert stored twice would show up
         ids = stored(db_url)
         assert len(ids) == len(set(ids)) and set(ids) == ALL_POSTS  # nothing lost, nothing stored twice
         assert pages.by_worker["w2"] > before  # the survivor did the rest
@@ -261,10 +224,7 @@ def test_a_round_ends_at_zero_open_requests_through_retries_redirects_and_dead_c
 
     tries: Counter = Counter()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-
+    class Handler(QuietHandler):
         def do_GET(self):
             qs = parse_qs(urlparse(self.path).query)
             keyword = parse_qs(qs.get("containerid", [""])[0]).get("q", ["?"])[0]
@@ -274,7 +234,7 @@ def test_a_round_ends_at_zero_open_requests_through_retries_redirects_and_dead_c
                 self.close_connection = True
                 return  # no answer at all
             if keyword == "出错" and tries[(keyword, page)] == 1:
-                return self._answer(500, b"{}")
+                return self.answer(500, b"{}")
             if keyword == "跳转" and "moved" not in self.path:
                 self.send_response(302)
                 self.send_header("Location", self.path + "&moved=1")
@@ -282,42 +242,34 @@ def test_a_round_ends_at_zero_open_requests_through_retries_redirects_and_dead_c
                 self.end_headers()
                 return
             if keyword == "没有":
-                return self._answer(404, b"not here")
+                return self.answer(404, b"not here")
             cards = [{"card_type": 9, "mblog": {"id": f"{keyword}{page}-{i}", "text": f"手镯之家 {keyword} {page}-{i}", "created_at": "刚刚",
                                                  "user": {"id": i, "screen_name": f"u{i}"}}} for i in range(3)] if page <= 2 else []
-            self._answer(200, json.dumps({"ok": 1, "data": {"cards": cards}}).encode())
+            self.answer(200, json.dumps({"ok": 1, "data": {"cards": cards}}).encode())
 
-        def _answer(self, status: int, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = Loopback(Handler)
     cfg_path = tmp_path / "config.yaml"
     cfg_path.write_text(
         f"database: {{url: '{db_url}'}}\n"
         "brands:\n  - {id: s, name: 手镯之家, keywords: {any: [手镯之家]}}\n"
-        f"sources:\n  - {{id: wb, kind: weibo, keywords: [正常, 出错, 跳转, 断线, 没有], base_url: 'http://127.0.0.1:{server.server_address[1]}', max_pages: 5}}\n"
+        f"sources:\n  - {{id: wb, kind: weibo, keywords: [正常, 出错, 跳转, 断线, 没有], base_url: '{server.url}', max_pages: 5}}\n"
         f"distributed: {{redis_url: '{redis_url}', key_prefix: '{key_prefix}'}}\n"
         "crawl: {download_delay: 0s, autothrottle: false, retry_times: 1}\n")
-    subprocess.run([str(BIN), "db", "upgrade", "--config", str(cfg_path)], check=True, capture_output=True)
+    subprocess.run([str(REPMON), "db", "upgrade", "--config", str(cfg_path)], check=True, capture_output=True)
     config = load_config(cfg_path)
     r = redis_client(config)
-    worker = start(["worker", "--config", str(cfg_path)], tmp_path / "w.log")
+    worker = spawn(["worker", "--config", str(cfg_path)], tmp_path / "w.log")
     try:
         from datetime import datetime, timezone
 
         seed_round(r, config, "wb", datetime.now(timezone.utc))
         assert wait_for(lambda: tries[("断线", 1)] >= 2 and tries[("没有", 1)] >= 1 and tries[("正常", 3)] >= 1, 30), tries
         assert wait_for(lambda: round_done(r, config, "wb"), 15), (r.get(keys(config, "wb")["inflight"]), (tmp_path / "w.log").read_text()[-3000:])
-        time.sleep(1.5)  # nothing arrives late to push the count below zero
+        time.sleep(1.5)  # kept on purpose: a quiet spell for a late count-off to push the count below zero
         assert int(r.get(keys(config, "wb")["inflight"])) == 0
         assert tries[("出错", 1)] == 2 and tries[("跳转", 1)] == 2  # the retry and the redirect were fetched
         assert len([i for i in stored(db_url) if i.startswith(("正常", "出错", "跳转"))]) == 18
     finally:
         stop([worker])
-        server.shutdown()
+        server.close()
         r.close()

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,46 +19,12 @@ from monitor.db import session_scope
 from monitor.migrate import open_database
 from monitor.models import Mention, OutboxMessage, SourceRun
 from monitor.source_health import failing_sources, source_health
-
-BIN = Path(sys.executable).with_name("repmon")
+from tests.support.factories import add_open_incidents, migrated
+from tests.support.fake_sources import SlowPager
+from tests.support.loopback import Loopback, QuietHandler
+from tests.support.processes import REPMON, kill_group, spawn
+from tests.support.waiting import wait_for
 NOW = datetime(2026, 3, 10, 5, 0, tzinfo=timezone.utc)
-
-
-class SlowPager:
-    """Serves weibo-like search pages; page 2 only after a long pause (a crawl to kill)."""
-
-    def __init__(self, pause: float):
-        self.pause = pause
-        self.release = threading.Event()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_GET(self):
-                page = int(self.path.rsplit("page=", 1)[-1]) if "page=" in self.path else 1
-                if page == 2 and not outer.release.is_set():
-                    outer.release.wait(outer.pause)
-                cards = [{"card_type": 9, "mblog": {"id": str(page * 100 + i), "text": f"手镯之家 第{page}页 {i}", "created_at": "刚刚",
-                                                     "reposts_count": 1, "user": {"id": i, "screen_name": "u"}}} for i in range(10)]
-                body = json.dumps({"ok": 1, "data": {"cards": cards if page <= 2 else []}}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                try:
-                    self.wfile.write(body)
-                except OSError:
-                    pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self):
-        self.release.set()
-        self.server.shutdown()
 
 
 def stored(cfg) -> list[str]:
@@ -81,19 +44,15 @@ def test_kill_9_during_a_crawl_then_restart_loses_nothing_and_stores_nothing_twi
                     "crawl: {download_delay: 0s, autothrottle: false, retry_times: 0}\n")
         path = tmp_path / "config.yaml"
         path.write_text(cfg_text)
-        proc = subprocess.Popen([str(BIN), "crawl", "wb", "--config", str(path)], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
+        proc = spawn(["crawl", "wb", "--config", str(path)])
         from monitor.config import load_config
 
         cfg = load_config(path)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and len(stored(cfg)) < 10:
-            time.sleep(0.2)
+        wait_for(lambda: len(stored(cfg)) >= 10, 60)  # a loaded machine can take long to start Scrapy
         assert len(stored(cfg)) == 10  # page 1 is in; page 2 is hanging
-        os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its crawl child
-        proc.wait()
+        kill_group(proc)  # the CLI and its crawl child
         pager.release.set()
-        again = subprocess.run([str(BIN), "crawl", "wb", "--config", str(path)], capture_output=True, text=True, timeout=60)
+        again = subprocess.run([str(REPMON), "crawl", "wb", "--config", str(path)], capture_output=True, text=True, timeout=60)
         assert again.returncode == 0, again.stdout + again.stderr
         ids = stored(cfg)
         assert sorted(ids) == sorted({str(p * 100 + i) for p in (1, 2) for i in range(10)})
@@ -111,34 +70,20 @@ class SlowSlack:
         self.stalled = threading.Event()
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 if "conversations.history" in self.path:  # what arrived, with its metadata
                     messages = [{"type": "message", "metadata": json.loads(p).get("metadata")} for p in outer.posts][::-1]
-                    return self._answer(json.dumps({"ok": True, "messages": messages}).encode())
+                    return self.answer(200, json.dumps({"ok": True, "messages": messages}).encode())
                 outer.posts.append(raw)
                 if outer.stall_first.is_set() and not outer.stalled.is_set():
                     outer.stalled.set()
-                    time.sleep(30)
-                self._answer(b'{"ok": true, "ts": "1.1"}')
+                    time.sleep(30)  # a server that hangs mid-request: the delivery to kill
+                self.answer(200, b'{"ok": true, "ts": "1.1"}')
 
-            def _answer(self, body: bytes) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                try:
-                    self.wfile.write(body)
-                except OSError:
-                    pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = Loopback(Handler)
+        self.url = self.server.url
 
 
 def test_kill_9_during_a_delivery_then_restart_delivers_every_alert_exactly_once(tmp_path, db_url):
@@ -159,13 +104,13 @@ def test_kill_9_during_a_delivery_then_restart_delivers_every_alert_exactly_once
             "routes: {yellow: [pr], orange: [pr], red: [pr]}\n"
             "delivery: {sending_lease: 2s}\n")
         slack.stall_first.set()
-        proc = subprocess.Popen([str(BIN), "run", "--once", "--now", "2026-03-10T05:00:00+00:00", "--config", str(path)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        proc = spawn(["run", "--once", "--now", "2026-03-10T05:00:00+00:00", "--config", str(path)])
         assert slack.stalled.wait(30)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        time.sleep(2.5)  # the dead process's claim (lease) runs out
-        again = subprocess.run([str(BIN), "run", "--once", "--now", "2026-03-10T05:00:05+00:00", "--config", str(path)],
+        kill_group(proc)
+        # Kept on purpose: the dead process's claim (a 2 s sending lease, on the wall clock)
+        # has to run out before the restart may send the message again.
+        time.sleep(2.5)
+        again = subprocess.run([str(REPMON), "run", "--once", "--now", "2026-03-10T05:00:05+00:00", "--config", str(path)],
                                capture_output=True, text=True, timeout=60)
         assert again.returncode == 0, again.stdout + again.stderr
         from monitor.config import load_config
@@ -180,7 +125,7 @@ def test_kill_9_during_a_delivery_then_restart_delivers_every_alert_exactly_once
         assert len(slack.posts) == len(msgs)
         assert sorted(json.loads(p)["metadata"]["event_payload"]["key"] for p in slack.posts) == sorted(m.idempotency_key for m in msgs)
     finally:
-        slack.server.shutdown()
+        slack.server.close()
 
 
 def test_a_busy_sqlite_database_makes_writers_wait_not_fail(tmp_path, config_factory):
@@ -260,19 +205,9 @@ T0 = datetime(2026, 3, 10, 2, 0, tzinfo=timezone.utc)
 @pytest.fixture
 def outbox_db(db_url):
     """A migrated database with incidents 7 and 8 for the notifications to belong to."""
-    from monitor.db import make_engine, session_factory
-    from monitor.migrate import upgrade
-    from monitor.models import Incident
-
-    engine = make_engine(db_url)
-    upgrade(engine)
-    factory = session_factory(engine)
-    with session_scope(factory) as s:
-        for iid in (7, 8):
-            s.add(Incident(id=iid, brand="shouzhuo", cause=f"cause{iid}", status="open", tier="red",
-                           opened_at=T0, updated_at=T0, figures={}))
-    yield factory
-    engine.dispose()
+    with migrated(db_url) as factory:
+        add_open_incidents(factory, (7, 8), T0)
+        yield factory
 
 
 def slack_config(config_factory, db_url, url: str, extra: str = ""):
@@ -291,7 +226,7 @@ def talk_through_an_outage(factory, cfg, rec, answer: str, hours: float, step: t
     from alerts.delivery import Deliverer
     from alerts.outbox import enqueue
     from monitor.clock import FixedClock
-    from tests.alert_samples import incident_note
+    from tests.support.alert_samples import incident_note
 
     d, clock = Deliverer(cfg), FixedClock(T0)
     rec.script = [answer] * 100_000
@@ -332,7 +267,7 @@ def assert_each_delivered_once_in_order(factory, received):
 
 
 def test_slack_rate_limiting_for_an_hour_loses_nothing_with_the_default_settings(outbox_db, config_factory, db_url):
-    from tests.fakes.servers import fake_server
+    from tests.support.fake_chat import fake_server
 
     with fake_server("slack") as (url, rec):
         cfg = slack_config(config_factory, db_url, url)
@@ -345,7 +280,7 @@ def test_slack_rate_limiting_for_an_hour_loses_nothing_with_the_default_settings
 
 @pytest.mark.parametrize("hours", [1, 6])
 def test_slack_answering_500_for_hours_loses_nothing_with_the_default_settings(outbox_db, config_factory, db_url, hours):
-    from tests.fakes.servers import fake_server
+    from tests.support.fake_chat import fake_server
 
     with fake_server("slack") as (url, rec):
         cfg = slack_config(config_factory, db_url, url)
@@ -360,8 +295,8 @@ def test_a_message_failing_for_longer_than_give_up_after_is_marked_failed_with_i
     from alerts.delivery import Deliverer
     from alerts.outbox import enqueue
     from monitor.clock import FixedClock
-    from tests.alert_samples import incident_note
-    from tests.fakes.servers import fake_server
+    from tests.support.alert_samples import incident_note
+    from tests.support.fake_chat import fake_server
 
     with fake_server("slack") as (url, rec):
         cfg = slack_config(config_factory, db_url, url)
@@ -411,8 +346,8 @@ def test_a_file_channel_that_cannot_write_keeps_its_messages_for_retry_and_the_o
     from alerts.delivery import Deliverer
     from alerts.outbox import enqueue
     from monitor.clock import FixedClock
-    from tests.alert_samples import incident_note
-    from tests.fakes.servers import fake_server
+    from tests.support.alert_samples import incident_note
+    from tests.support.fake_chat import fake_server
 
     cases = _unwritable_paths(tmp_path)
     assert {c for c, _, _ in cases} >= {"disk full", "parent is a file"}
@@ -453,8 +388,7 @@ def test_kill_9_of_the_service_mid_crawl_then_restart_loses_nothing_and_stores_n
         cfg = load_config(path)
 
         def run() -> subprocess.Popen:
-            procs.append(subprocess.Popen([str(BIN), "run", "--config", str(path)], stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL, start_new_session=True))
+            procs.append(spawn(["run", "--config", str(path)]))
             return procs[-1]
 
         def count() -> int:
@@ -464,17 +398,12 @@ def test_kill_9_of_the_service_mid_crawl_then_restart_loses_nothing_and_stores_n
                 return 0
 
         first = run()
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline and count() < 10:
-            time.sleep(0.2)
+        wait_for(lambda: count() >= 10, 40)
         assert count() == 10  # page 1 is in; page 2 is hanging
-        os.killpg(first.pid, signal.SIGKILL)  # the service, its fork server and the crawl child
-        first.wait()
+        kill_group(first)  # the service, its fork server and the crawl child
         pager.release.set()
         second = run()  # the dead service's lease is taken over at once on this host
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline and count() < 20:
-            time.sleep(0.2)
+        wait_for(lambda: count() >= 20, 40)
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=60) == 0
         ids = stored(cfg)
@@ -482,9 +411,5 @@ def test_kill_9_of_the_service_mid_crawl_then_restart_loses_nothing_and_stores_n
         assert len(ids) == len(set(ids)) == 20
     finally:
         for p in procs:
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            p.wait()
+            kill_group(p)
         pager.close()

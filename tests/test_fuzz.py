@@ -2,7 +2,7 @@
 inputs, no crash, no unescaped output.
 
 Each property runs under the ``ci`` profile in the default run and under ``long``
-(thousands of inputs) with ``-m slow``; see ``tests/fuzzing.py``.
+(thousands of inputs) with ``-m slow``; see ``tests/support/fuzzing.py``.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from alerts.slack import build_message
 from crawlers.normalise import clean_text, parse_bool, parse_count, parse_time
 from monitor.config import BrandConfig, KeywordRules, parse_config
 from monitor.matching import fold, match_brand, matches
-from tests.alert_samples import incident_note
-from tests.fuzzing import fuzz
+from tests.support.alert_samples import incident_note
+from tests.support.fuzzing import fuzz
 
 NOW = datetime(2026, 6, 15, 2, 0, tzinfo=timezone.utc)
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"

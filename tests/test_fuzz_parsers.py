@@ -3,15 +3,20 @@ well-shaped ones with random values, and garbage — fed to the real parse metho
 Scrapy responses (``TextResponse`` with its ``Request``).
 
 What a parse method may do (``crawlers/spiders/base.py``): yield mention items of its
-source and follow-up requests to its own callbacks, and report a fault of the source
-with ``report_error`` (recorded in ``source_errors``: the run is marked failed). The
+source and follow-up requests to its own callbacks, and report what it cannot use — a
+fault of the source with ``report_error`` (recorded in ``source_errors``: the run is
+marked failed), or records it drops, counted by reason with ``count_dropped``
+(``repmon/dropped/<reason>`` in the crawl's stats). The properties named "… yield(s)
+items or is/are reported" assert exactly that of every generated input
+(:func:`yields_items_or_is_reported`); the one kind of input that is rightly neither
+(an empty page, a quiet day) is left out of them and has a property of its own. The
 spiders document no exception of their own, so any exception is a failure here.
 Several properties below once found such faults (a crash that lost a page, a ``null``
 answer taken for an empty page, a damaged CSV file ending the run); they stay as
 regression tests.
 
 Each property runs under the ``ci`` profile in the default run and under ``long``
-(thousands of inputs) with ``-m slow``; see ``tests/fuzzing.py``.
+(thousands of inputs) with ``-m slow``; see ``tests/support/fuzzing.py``.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from crawlers.spiders.bluesky import BlueskySpider
 from crawlers.spiders.html import HtmlSpider
 from crawlers.spiders.jsonl import JsonlSpider
 from crawlers.spiders.mastodon import MastodonSpider
-from crawlers.spiders.mediacrawler import MediaCrawlerSpider
+from crawlers.spiders.mediacrawler import MediaCrawlerSpider, first_record
 from crawlers.spiders.rss import RssSpider
 from crawlers.spiders.weibo import WeiboSpider
 from monitor.clock import FixedClock
@@ -49,7 +54,7 @@ from monitor.db import make_engine, session_factory
 from monitor.migrate import upgrade
 from monitor.sources_config import (BlueskySource, HtmlSource, JsonlSource, MastodonSource, MediaCrawlerSource, RssSource,
                                     WeiboSource)
-from tests.fuzzing import fuzz
+from tests.support.fuzzing import fuzz
 
 # feedparser warns on every entry without <updated> about a fallback it will drop one day.
 pytestmark = pytest.mark.filterwarnings("ignore:To avoid breaking existing software:DeprecationWarning")
@@ -96,7 +101,9 @@ def _crawler(cls: type, ctx: IngestContext) -> Any:
 
 def make_spider(cls: type, source: Any, ctx: IngestContext, **kw: Any) -> Any:
     """A fresh spider (its own source_errors) on a crawler shared by the test's examples."""
-    spider = cls.from_crawler(_crawler(cls, ctx), source=source, **kw)
+    crawler = _crawler(cls, ctx)
+    crawler.stats.clear_stats()  # what the spider counts is this example's alone
+    spider = cls.from_crawler(crawler, source=source, **kw)
     spider.logger.logger.disabled = True  # thousands of reported errors are the point, not log lines
     return spider
 
@@ -123,6 +130,20 @@ def drain(spider: Any, results: Any) -> tuple[list[MentionItem], list[Request]]:
         else:
             pytest.fail(f"{spider.kind} yielded a {type(x).__name__}: {x!r}")
     return items, requests
+
+
+def dropped(spider: Any) -> dict[str, int]:
+    """The records the spider dropped and counted, by reason (``repmon/dropped/<reason>``)."""
+    prefix = "repmon/dropped/"
+    return {k[len(prefix):]: v for k, v in spider.crawler.stats.get_stats().items() if k.startswith(prefix)}
+
+
+def yields_items_or_is_reported(spider: Any, items: list[MentionItem], requests: list[Request]) -> bool:
+    """Whether an input gave mention items (a Weibo post whose long text is still to fetch
+    travels in the request for it) or was reported: a source error, or records dropped and
+    counted by reason."""
+    waiting = [r.meta["item"] for r in requests if isinstance(r.meta.get("item"), MentionItem)]
+    return bool(items or waiting or spider.source_errors or dropped(spider))
 
 
 def not_json(body: bytes) -> bool:
@@ -184,13 +205,45 @@ def test_weibo_posts_with_wrongly_typed_fields_never_crash_the_page(cards, *, ct
     drain(spider, spider.parse_search(response(body, meta={"keyword": "k", "page": 1})))
 
 
-@fuzz(json_values.filter(lambda v: v is not None))
+def weibo_empty_page(data: Any) -> bool:
+    """What Weibo sends for a keyword with no posts: ``ok`` with cards none of which holds a
+    post (banners, hints), or ``ok: 0`` with a "no content" message and no cards (and no
+    redirect to a login or captcha page, which is a refusal whatever the message)."""
+    if not isinstance(data, dict):
+        return False
+    inner = data.get("data")
+    cards = inner.get("cards") if isinstance(inner, dict) else None
+    if data.get("ok") in (1, "1", True):
+        if not isinstance(cards, list):
+            return False
+        groups = [g for c in cards if isinstance(c, dict) and isinstance(c.get("card_group"), list) for g in c["card_group"]]
+        return not any(isinstance(c, dict) and c.get("mblog") is not None for c in [*cards, *groups])
+    msg, url = str(data.get("msg") or ""), str(data.get("url") or "").lower()
+    redirected = any(w in url for w in ("passport", "login", "captcha", "verify"))
+    return str(data.get("ok")) == "0" and any(m in msg for m in WEIBO_NO_CONTENT) and not cards and not redirected
+
+
+WEIBO_NO_CONTENT = ["还没有内容", "没有内容", "暂无", "无结果", "没有找到"]
+weibo_answer = st.one_of(
+    json_values.filter(lambda v: v is not None),
+    st.lists(card, max_size=6).map(lambda cards: {"ok": 1, "data": {"cards": cards}}),
+    st.fixed_dictionaries({"ok": st.sampled_from([0, "0", 1, -100, 20003]), "msg": st.sampled_from(["", *WEIBO_NO_CONTENT, "请先登录"])},
+                          optional={"data": json_values, "url": st.sampled_from(["https://passport.weibo.cn/signin", "/verify"])}),
+)
+
+
+@fuzz(weibo_answer.filter(lambda v: not weibo_empty_page(v)))
 def test_any_json_answer_to_a_weibo_search_yields_items_or_is_reported(data, *, ctx):
     spider = make_spider(WeiboSpider, WEIBO, ctx)
     items, requests = drain(spider, spider.parse_search(response(json.dumps(data), meta={"keyword": "k", "page": 1})))
-    if not items and not requests and not spider.source_errors:
-        # Silence only for what Weibo sends as an empty page: ok with no posts, or "no content".
-        assert isinstance(data, dict) and str(data.get("ok")) in ("1", "True", "0")
+    assert yields_items_or_is_reported(spider, items, requests), (requests, spider.source_errors)
+
+
+@fuzz(weibo_answer.filter(weibo_empty_page), st.integers(1, 3))
+def test_an_empty_weibo_search_page_yields_nothing_and_is_not_reported(data, page, *, ctx):
+    spider = make_spider(WeiboSpider, WEIBO, ctx)
+    assert drain(spider, spider.parse_search(response(json.dumps(data), meta={"keyword": "k", "page": page}))) == ([], [])
+    assert not spider.source_errors and not dropped(spider)
 
 
 @fuzz(st.sampled_from(["weibo", "mastodon", "bluesky"]), st.sampled_from(["null", " null\n"]))
@@ -304,17 +357,32 @@ def test_plain_text_with_angle_brackets_keeps_its_words_through_the_pipeline(tex
     assert normalised_text(items[0], ctx).split() == text.split()
 
 
-@fuzz(garbage_bytes | any_text.map(lambda t: f"<rss version='2.0'><channel><item><title>{t}</title></item></channel></rss>"))
-def test_any_page_on_a_feed_url_yields_items_or_is_reported(body, *, ctx):
+def empty_feed(body: bytes | str) -> bool:
+    """A well-formed RSS or Atom feed with no entry: a quiet day."""
     import feedparser
 
+    parsed = feedparser.parse(body)
+    return bool(parsed.get("version")) and not parsed.get("bozo") and not parsed.entries
+
+
+feed_page = garbage_bytes | any_text.map(lambda t: f"<rss version='2.0'><channel><item><title>{t}</title></item></channel></rss>")
+
+
+@fuzz(feed_page.filter(lambda b: not empty_feed(b)))
+def test_any_page_on_a_feed_url_yields_items_or_is_reported(body, *, ctx):
     spider = make_spider(RssSpider, RSS, ctx)
     items, requests = drain(spider, spider.parse(response(body, url=BASE + "/feed")))
     assert requests == []
-    if not items and not spider.source_errors:
-        # Silence only for a feed that is one, with nothing in it today.
-        parsed = feedparser.parse(body)
-        assert parsed.get("version") and not parsed.entries
+    assert yields_items_or_is_reported(spider, items, requests), body
+
+
+@fuzz(st.sampled_from(["<rss version='2.0'><channel><title>t</title></channel></rss>",
+                       "<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>t</title></feed>"]))
+def test_an_empty_feed_yields_nothing_and_is_not_reported(body, *, ctx):
+    assert empty_feed(body)
+    spider = make_spider(RssSpider, RSS, ctx)
+    assert drain(spider, spider.parse(response(body, url=BASE + "/feed"))) == ([], [])
+    assert not spider.source_errors and not dropped(spider)
 
 
 # ---------------------------------------------------------------------------- html listings
@@ -352,7 +420,7 @@ def test_an_html_listing_yields_one_item_per_post_element(posts, next_page, *, c
 def test_any_page_on_a_listing_url_yields_items_or_is_reported(body, *, ctx):
     spider = make_spider(HtmlSpider, HTML, ctx)
     items, requests = drain(spider, spider.parse(response(body, url=BASE + "/list", meta={"page": 1}, html=True)))
-    assert items or spider.source_errors
+    assert yields_items_or_is_reported(spider, items, requests), body
 
 
 # ---------------------------------------------------------------------------- mastodon
@@ -510,14 +578,32 @@ def test_a_mediacrawler_file_yields_one_item_per_row_with_its_text_as_written(ro
     assert not spider.source_errors
 
 
-def read_bytes(body: bytes, fmt: str, offset: int, ctx: IngestContext) -> MediaCrawlerSpider:
+def read_bytes(body: bytes, fmt: str, offset: int, ctx: IngestContext) -> tuple[MediaCrawlerSpider, list[MentionItem], dict]:
+    """Read ``body`` as a MediaCrawler file of which a previous run read up to ``offset``
+    bytes (and ``offset % 3`` rows): the spider, its items and where it would start next run."""
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "xhs" / fmt / f"search_contents_2026-06-14.{fmt}"
         path.parent.mkdir(parents=True)
         path.write_bytes(body)
         spider = mediacrawler(Path(d), ctx)
-        drain(spider, spider.read_file(path, {"offset": offset, "rows": offset % 3}))
-    return spider
+        seen = {"offset": offset, "rows": offset % 3}
+        items, _ = drain(spider, spider.read_file(path, seen))
+        return spider, items, spider.new_state.get(str(path), seen)
+
+
+def waits_for_the_next_run(body: bytes, fmt: str, before: dict, after: dict) -> bool:
+    """Whether the reader left the file's new part for its next run: its memory of how far
+    it read moved past nothing but blank space (a half-written record, a JSON file caught
+    mid-write, a CSV file with no complete record after its header yet)."""
+    if after == before:
+        return True
+    if fmt == "json":
+        return after.get("rows", 0) == before["rows"]
+    start = before["offset"] if before["offset"] <= len(body) else 0  # a shorter file was replaced
+    if fmt == "csv":
+        header_end, _ = first_record(io.BytesIO(body))  # the header is read every time, never a record
+        start = max(start, header_end or 0)
+    return not body[start:after.get("offset", start)].strip()
 
 
 json_lines_bytes = st.lists(json_values, max_size=5).map(lambda v: "\n".join(json.dumps(x, ensure_ascii=False) for x in v).encode())
@@ -525,7 +611,9 @@ json_lines_bytes = st.lists(json_values, max_size=5).map(lambda v: "\n".join(jso
 
 @fuzz(garbage_bytes | json_lines_bytes, st.sampled_from(["jsonl", "json"]), st.integers(0, 40))
 def test_any_bytes_in_a_mediacrawler_json_file_yield_items_or_are_reported(body, fmt, offset, *, ctx):
-    read_bytes(body, fmt, offset, ctx)
+    spider, items, after = read_bytes(body, fmt, offset, ctx)
+    read = not waits_for_the_next_run(body, fmt, {"offset": offset, "rows": offset % 3}, after)
+    assert not read or yields_items_or_is_reported(spider, items, []), (body, after)
 
 
 # Records that are almost CSV: quotes, separators, CR, LF and NUL where they should not be.
@@ -536,7 +624,9 @@ csv_bytes = st.lists(st.lists(csv_cell, min_size=1, max_size=4), min_size=1, max
 
 @fuzz(garbage_bytes | csv_bytes, st.integers(0, 40))
 def test_any_bytes_in_a_mediacrawler_csv_file_yield_items_or_are_reported(body, offset, *, ctx):
-    read_bytes(body, "csv", offset, ctx)
+    spider, items, after = read_bytes(body, "csv", offset, ctx)
+    read = not waits_for_the_next_run(body, "csv", {"offset": offset, "rows": offset % 3}, after)
+    assert not read or yields_items_or_is_reported(spider, items, []), (body, after)
 
 
 # ---------------------------------------------------------------------------- jsonl
@@ -570,10 +660,24 @@ def test_a_jsonl_line_whose_text_holds_a_unicode_line_separator_is_read_whole(ro
     assert [i["text"] for i in items] == [r["text"] for r in rows]
 
 
-@fuzz(garbage_bytes | st.lists(json_values, max_size=5).map(lambda v: "\n".join(json.dumps(x) for x in v).encode()))
+def blank(body: bytes) -> bool:
+    """A file with nothing in it but white space: a quiet day for a JSON-lines feed."""
+    return not body.decode("utf-8-sig", "replace").strip()
+
+
+jsonl_body = garbage_bytes | st.lists(json_values, max_size=5).map(lambda v: "\n".join(json.dumps(x) for x in v).encode())
+
+
+@fuzz(jsonl_body.filter(lambda b: not blank(b)))
 def test_any_bytes_on_a_jsonl_url_yield_items_or_are_reported(body, *, ctx):
     spider = make_spider(JsonlSpider, JSONL, ctx)
     items, requests = drain(spider, spider.parse(response(body, url=JSONL.url)))
     assert requests == []
-    # Silence only for a file with nothing in it (an empty feed is a quiet day).
-    assert items or spider.source_errors or not body.decode("utf-8-sig", "replace").strip()
+    assert yields_items_or_is_reported(spider, items, requests), body
+
+
+@fuzz(st.sampled_from([b"", b"\n", b" \r\n\t\n", "\ufeff\n".encode()]))
+def test_an_empty_jsonl_feed_yields_nothing_and_is_not_reported(body, *, ctx):
+    spider = make_spider(JsonlSpider, JSONL, ctx)
+    assert drain(spider, spider.parse(response(body, url=JSONL.url))) == ([], [])
+    assert not spider.source_errors and not dropped(spider)

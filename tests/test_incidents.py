@@ -482,7 +482,7 @@ def test_resolving_from_the_cli_delivers_the_closing_summary_at_once(db_url, tmp
 
     from monitor.cli import main
     from monitor.config import load_config
-    from tests.conftest import BRAND_YAML
+    from tests.support.factories import BRAND_YAML
 
     out = tmp_path / "alerts.jsonl"
     path = tmp_path / "config.yaml"

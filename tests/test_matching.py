@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from monitor.config import KeywordRules, KolRule
 from monitor.matching import is_kol, match_brand, matches
-from tests.conftest import make_config
+from tests.support.factories import make_config
 
 
 def rules(any_, all_=(), none=()):

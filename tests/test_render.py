@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from alerts.render import Renderer, escape_feishu, escape_slack
-from tests.alert_samples import incident_note
+from tests.support.alert_samples import incident_note
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 

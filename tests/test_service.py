@@ -6,13 +6,16 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-BIN = Path(sys.executable).with_name("repmon")
+from tests.support.fake_sources import SlowPager
+from tests.support.loopback import Loopback, QuietHandler
+from tests.support.processes import REPMON, free_port, kill_group, spawn
+from tests.support.waiting import wait_for
 
 
 DB_URLS: dict[Path, str] = {}  # each folder's database, kept when a test rewrites its config
@@ -47,31 +50,12 @@ service:
 
 
 def start(config: Path, log: Path, *extra: str) -> subprocess.Popen:
-    # A session of its own: the service, its fork server and crawl children go together.
-    return subprocess.Popen([str(BIN), "-v", "run", "--config", str(config), *extra], stdout=log.open("w"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def kill(proc: subprocess.Popen) -> None:
-    """kill -9 the service and every process it started."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
-
-
-def wait_for(predicate, timeout: float = 20.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
+    """``repmon -v run``; its session holds the service, its fork server and crawl children together."""
+    return spawn(["-v", "run", "--config", str(config), *extra], log)
 
 
 def status(config: Path) -> dict:
-    out = subprocess.run([str(BIN), "status", "--format", "json", "--config", str(config)], capture_output=True, text=True, check=True)
+    out = subprocess.run([str(REPMON), "status", "--format", "json", "--config", str(config)], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
 
@@ -84,12 +68,12 @@ def service(tmp_path, db_url):
         assert wait_for(lambda: status(config)["running"]), log.read_text()
         yield proc, config, log
     finally:
-        kill(proc)
+        kill_group(proc)
 
 
 def test_a_second_scheduler_on_the_same_database_refuses_to_start(service):
     _, config, _ = service
-    second = subprocess.run([str(BIN), "run", "--config", str(config)], capture_output=True, text=True, timeout=30)
+    second = subprocess.run([str(REPMON), "run", "--config", str(config)], capture_output=True, text=True, timeout=30)
     assert second.returncode == 1
     assert "another repmon scheduler is running against this database" in second.stderr
 
@@ -132,8 +116,7 @@ def test_a_standby_scheduler_waits_and_takes_over_when_the_first_dies(service):
     try:
         assert wait_for(lambda: "standing by" in standby_log.read_text()), standby_log.read_text()
         assert standby.poll() is None and status(config)["pid"] == proc.pid  # it waits, it does not run
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        kill_group(proc)
         # It polls the lease every service.lease / 6 (5 s here); a dead holder on this host is replaced at once.
         assert wait_for(lambda: status(config)["running"] and status(config)["pid"] == standby.pid), standby_log.read_text()
         assert "took over as the scheduler" in standby_log.read_text()
@@ -195,48 +178,33 @@ class DelayedFeed:
     """A JSON-lines feed per path (/a, /b ...) that answers only after ``delay`` seconds."""
 
     def __init__(self, delay: float):
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-        import threading
-
         outer = self
         self.requests: list[str] = []
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 outer.requests.append(self.path)
-                time.sleep(delay)
+                time.sleep(delay)  # a slow site: what the test is about
                 name = self.path.strip("/")
                 body = (json.dumps({"id": f"{name}-1", "text": f"手镯之家 {name}", "published_at": "刚刚"}, ensure_ascii=False)
                         + "\n").encode()
-                try:
-                    self.send_response(200)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except OSError:
-                    pass
+                self.answer(200, body, content_type=None)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = Loopback(Handler)
+        self.url = self.server.url
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.close()
 
 
 def second_instance_refused(config: Path) -> bool:
     """Whether a second ``repmon run`` exits at once saying another scheduler runs (not: takes over)."""
-    second = subprocess.Popen([str(BIN), "run", "--config", str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    second = subprocess.Popen([str(REPMON), "run", "--config", str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, start_new_session=True)
     try:
         _, err = second.communicate(timeout=30)
     except subprocess.TimeoutExpired:  # it is running: it took the lease
-        kill(second)
+        kill_group(second)
         return False
     return second.returncode == 1 and "another repmon scheduler is running against this database" in err
 
@@ -283,7 +251,7 @@ service: {{lease: 3s, evaluate_every: 1s, deliver_every: 1s, reload_check_every:
         # The crawls were queued, not dropped: all six sources are fetched in the end.
         assert wait_for(lambda: len(query(db_url, "select id from mentions")) == 6, 40), log.read_text()
     finally:
-        kill(proc)
+        kill_group(proc)
         feed.close()
 
 
@@ -300,7 +268,7 @@ def test_losing_the_lease_stops_the_service_with_a_non_zero_exit(tmp_path, db_ur
         assert "lost the service lease" in log.read_text()
         assert lock_row(db_url)["holder"] == "elsewhere:1::x"  # left alone: it is not ours
     finally:
-        kill(proc)
+        kill_group(proc)
 
 
 def query_engine_update(db_url: str, sql: str) -> None:
@@ -315,8 +283,6 @@ def query_engine_update(db_url: str, sql: str) -> None:
 # ---------------------------------------------------------------- shutdown
 
 def test_sigterm_stops_a_hanging_crawl_within_the_stop_timeout_and_keeps_what_it_stored(tmp_path, db_url):
-    from tests.test_faults import SlowPager
-
     pager = SlowPager(pause=120)
     config = tmp_path / "config.yaml"
     config.write_text(f"""
@@ -346,7 +312,7 @@ service: {{stop_timeout: 3s, evaluate_every: 1h, deliver_every: 1h}}
         assert query(db_url, "select count(*) from source_runs where finished_at is null") == [(0,)]
         assert after["failing_sources"] == []
     finally:
-        kill(proc)
+        kill_group(proc)
         pager.close()
 
 
@@ -364,11 +330,11 @@ def test_new_mentions_are_evaluated_at_once_and_status_shows_the_cycle_without_w
         assert time.monotonic() - started < 20
         shown = status(config)
         assert shown["last_crawl"] is not None
-        text = subprocess.run([str(BIN), "status", "--config", str(config)], capture_output=True, text=True).stdout
+        text = subprocess.run([str(REPMON), "status", "--config", str(config)], capture_output=True, text=True).stdout
         assert f"last cycle: {shown['last_cycle']}" in text and "last crawl: 20" in text
         assert query(db_url, "select count(*) from mentions") == [(1,)]
     finally:
-        kill(proc)
+        kill_group(proc)
 
 
 # ---------------------------------------------------------------- hot reload, in earnest
@@ -422,7 +388,7 @@ def test_a_valid_edit_puts_new_keywords_and_thresholds_to_use(tmp_path, db_url):
         assert wait_for(lambda: query(db_url, "select count(*) from incidents") == [(1,)], 20), log.read_text()
         assert proc.poll() is None
     finally:
-        kill(proc)
+        kill_group(proc)
 
 
 def test_an_invalid_edit_sends_an_ops_notice_and_the_running_config_stays(tmp_path, db_url):
@@ -449,20 +415,27 @@ def test_an_invalid_edit_sends_an_ops_notice_and_the_running_config_stays(tmp_pa
         assert wait_for(lambda: ("p2",) in query(db_url, "select external_id from mentions"), 20), log.read_text()
         assert proc.poll() is None and lock_row(db_url)["pid"] == proc.pid
     finally:
-        kill(proc)
+        kill_group(proc)
 
 
 # ---------------------------------------------------------------- the schedule itself (in-process)
 
+@contextmanager
 def in_process_service(tmp_path, config_text: str):
+    """A Service in this process whose scheduler is started paused (real next run times,
+    nothing runs); shut down and its engine disposed afterwards."""
     from monitor.config import load_config
     from monitor.service import Service
 
     path = tmp_path / "config.yaml"
     path.write_text(config_text)
     svc = Service(path, load_config(path))
-    svc.scheduler.start(paused=True)  # real next run times, nothing runs
-    return svc
+    svc.scheduler.start(paused=True)
+    try:
+        yield svc
+    finally:
+        svc.scheduler.shutdown(wait=False)
+        svc.engine.dispose()
 
 
 def schedule_config(db_url: str, evaluate_every: str = "1m", keywords: str = "[手镯之家]") -> str:
@@ -479,8 +452,7 @@ service: {{evaluate_every: {evaluate_every}}}
 
 
 def test_every_job_has_its_fixed_id_coalesces_and_runs_once_at_a_time_and_crawls_have_their_own_threads(tmp_path, db_url):
-    svc = in_process_service(tmp_path, schedule_config(db_url))
-    try:
+    with in_process_service(tmp_path, schedule_config(db_url)) as svc:
         svc._schedule_all()
         jobs = {j.id: j for j in svc.scheduler.get_jobs()}
         assert set(jobs) == {"source:a", "source:b", "evaluate", "deliver", "config-watch", "retention", "digest",
@@ -490,9 +462,6 @@ def test_every_job_has_its_fixed_id_coalesces_and_runs_once_at_a_time_and_crawls
         assert len(crawl_executors) == 1 and "default" not in crawl_executors
         assert all(j.executor == "default" for i, j in jobs.items() if not i.startswith("source:"))
         assert svc._crawl_threads == 2  # one per enabled source
-    finally:
-        svc.scheduler.shutdown(wait=False)
-        svc.engine.dispose()
 
 
 def test_a_config_edit_reschedules_only_the_jobs_whose_timing_changed_and_retention_runs_soon_after_start(tmp_path, db_url):
@@ -500,28 +469,23 @@ def test_a_config_edit_reschedules_only_the_jobs_whose_timing_changed_and_retent
 
     from monitor.config import parse_config
 
-    svc = in_process_service(tmp_path, schedule_config(db_url))
-    try:
+    with in_process_service(tmp_path, schedule_config(db_url)) as svc:
         svc._schedule_all()
         before = {j.id: j.next_run_time for j in svc.scheduler.get_jobs()}
         assert before["retention"] - datetime.now(timezone.utc) <= timedelta(minutes=1)
-        time.sleep(0.05)
+        time.sleep(0.05)  # kept on purpose: time moves, so a job rescheduled by mistake would show a new next run time
         svc.apply_config(parse_config(schedule_config(db_url, evaluate_every="2m", keywords="[手镯之家, 手镯家]"),
                                       base_dir=tmp_path))
         after = {j.id: j.next_run_time for j in svc.scheduler.get_jobs()}
         assert after["evaluate"] != before["evaluate"]  # its interval changed
         for job_id in ("deliver", "config-watch", "retention", "digest", "source:a", "source:b"):
             assert after[job_id] == before[job_id], job_id
-    finally:
-        svc.scheduler.shutdown(wait=False)
-        svc.engine.dispose()
 
 
 def test_a_trigger_while_the_job_runs_waits_for_it_to_finish_instead_of_being_skipped(tmp_path, db_url):
     from datetime import datetime, timedelta, timezone
 
-    svc = in_process_service(tmp_path, schedule_config(db_url))
-    try:
+    with in_process_service(tmp_path, schedule_config(db_url)) as svc:
         svc._schedule_all()
         planned = svc.scheduler.get_job("evaluate").next_run_time
         assert planned - datetime.now(timezone.utc) > timedelta(seconds=30)
@@ -533,16 +497,12 @@ def test_a_trigger_while_the_job_runs_waits_for_it_to_finish_instead_of_being_sk
         svc._running.discard("evaluate")
         svc._apply_pending()  # the main loop's next pass, after the run finished
         assert svc.scheduler.get_job("evaluate").next_run_time - datetime.now(timezone.utc) < timedelta(seconds=1)
-    finally:
-        svc.scheduler.shutdown(wait=False)
-        svc.engine.dispose()
 
 
 def test_more_sources_after_an_edit_get_more_crawl_threads(tmp_path, db_url):
     from monitor.config import parse_config
 
-    svc = in_process_service(tmp_path, schedule_config(db_url))
-    try:
+    with in_process_service(tmp_path, schedule_config(db_url)) as svc:
         svc._schedule_all()
         more = schedule_config(db_url).replace("digest:", "  - {id: c, kind: jsonl, path: c.jsonl}\ndigest:")
         svc.apply_config(parse_config(more, base_dir=tmp_path))
@@ -550,9 +510,6 @@ def test_more_sources_after_an_edit_get_more_crawl_threads(tmp_path, db_url):
         assert svc._crawl_threads == 3
         assert {jobs[f"source:{i}"].executor for i in "abc"} == {svc._crawl_executor}
         assert svc._crawl_executor in svc.scheduler._executors and len(svc.scheduler._executors) == 2
-    finally:
-        svc.scheduler.shutdown(wait=False)
-        svc.engine.dispose()
 
 
 def test_retention_prunes_old_mentions_and_their_snapshots_and_keeps_incidents_and_digests(tmp_path, db_url):
@@ -597,11 +554,7 @@ def test_retention_prunes_old_mentions_and_their_snapshots_and_keeps_incidents_a
 # ---------------------------------------------------------------- logs
 
 def test_a_crawl_child_logs_json_lines_when_asked(tmp_path):
-    import socket
-
-    with socket.socket() as sock:  # nothing listens: the child logs the failed download
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nothing listens on it: the child logs the failed download
     config = tmp_path / "config.yaml"
     config.write_text(f"""
 database: {{url: "sqlite:///{tmp_path / 'x.db'}"}}
@@ -611,7 +564,7 @@ sources:
   - {{id: feed, kind: jsonl, url: "http://127.0.0.1:{port}/feed.jsonl"}}
 crawl: {{retry_times: 0, download_delay: 0s}}
 """)
-    out = subprocess.run([str(BIN), "--log-json", "-v", "crawl", "feed", "--config", str(config)], capture_output=True,
+    out = subprocess.run([str(REPMON), "--log-json", "-v", "crawl", "feed", "--config", str(config)], capture_output=True,
                          text=True, timeout=120)
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert lines, out.stdout + out.stderr

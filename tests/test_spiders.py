@@ -14,7 +14,7 @@ from crawlers.runner import crawl
 from monitor.db import session_scope
 from monitor.migrate import open_database
 from monitor.models import Mention, SourceRun
-from tests.sourceserver import fixture, source_server
+from tests.support.fake_sources import fixture, source_server
 
 NOW = datetime(2026, 3, 10, 5, 0, tzinfo=timezone.utc)  # 13:00 in Shanghai
 FAST = "crawl: {download_delay: 0s, retry_times: 0, autothrottle: false}\n"

@@ -8,22 +8,21 @@ import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
+from monitor.db import make_engine, session_scope
 from monitor.mention import NormalMention
-from monitor.db import make_engine, session_factory, session_scope
 from monitor.migrate import current_revision, head_revision, upgrade
 from monitor.models import EngagementSnapshot, Incident, Mention, OutboxMessage, SourceRun
 from monitor.scoring import Score
 from monitor.store import find_mention, mentions_query, save_mention
+from tests.support.factories import migrated
 
 T0 = datetime(2026, 3, 10, 2, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
 def factory(db_url):
-    engine = make_engine(db_url)
-    upgrade(engine)
-    yield session_factory(engine)
-    engine.dispose()
+    with migrated(db_url) as factory:
+        yield factory
 
 
 def mention(ext="p1", reposts=0, fetched=T0, text="手镯之家的手镯断裂了", negative=True):

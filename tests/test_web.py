@@ -12,7 +12,7 @@ from monitor.clock import FixedClock
 from monitor.db import session_scope
 from monitor.incidents import get_incident
 from monitor.web.app import WebConfigError, create_app
-from tests.webseed import HOSTILE, T0, TOKEN, seeded
+from tests.support.webseed import HOSTILE, T0, TOKEN, seeded
 
 
 @pytest.fixture

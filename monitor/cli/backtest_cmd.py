@@ -20,7 +20,7 @@ from monitor.presentation import tier_name
 def backtest_cmd(start: str, end: str, config: Config) -> None:
     """Replay stored mentions hour by hour with the current thresholds; nothing is sent."""
     from monitor.backtest import run_backtest
-    from monitor.migrate import open_database
+    from monitor.migrate import database
 
     try:
         t0, t1 = ensure_utc(datetime.fromisoformat(start)), ensure_utc(datetime.fromisoformat(end))
@@ -28,14 +28,13 @@ def backtest_cmd(start: str, end: str, config: Config) -> None:
         fail("--from and --to take ISO times, e.g. 2026-03-10T00:00+08:00")
     if t1 < t0:
         fail("--to is before --from")
-    engine, factory = open_database(config)
 
     def progress(done: int, total: int) -> None:
         if sys.stderr.isatty():
             click.echo(f"\rreplaying hour {done}/{total}", nl=False, err=True)
 
-    result = run_backtest(config, factory, t0, t1, progress)
-    engine.dispose()
+    with database(config) as (_, factory):
+        result = run_backtest(config, factory, t0, t1, progress)
     if sys.stderr.isatty():
         click.echo("", err=True)
     tz = config.tz

@@ -69,7 +69,7 @@ def print_crawl_summary(results: list[CrawlResult]) -> None:
 @config_option
 def crawl_cmd(source_id: str, now_iso: str | None, config: Config) -> None:
     """Run one source once through the ingest pipeline."""
-    from monitor.migrate import open_database
+    from monitor.migrate import database
 
     try:
         source = config.source(source_id)
@@ -77,8 +77,8 @@ def crawl_cmd(source_id: str, now_iso: str | None, config: Config) -> None:
         known = ", ".join(s.id for s in config.sources) or "none"
         raise click.BadParameter(f"no source {source_id!r} in the config (sources: {known})",
                                  param_hint="SOURCE_ID") from None
-    engine, _ = open_database(config)
-    engine.dispose()
+    with database(config):
+        pass  # the schema is brought to head here; the crawl opens its own connections
     import sys
 
     results = crawl(config, [source], now=parse_now(now_iso).now() if now_iso else None, progress=sys.stderr.isatty())

@@ -22,7 +22,7 @@ def digest_cmd(day: str | None, brand_id: str | None, no_send: bool, now_iso: st
     """Write the digest page of each brand and send its summary card to the digest route."""
     from alerts.delivery import Deliverer
     from monitor.digest import send_digests
-    from monitor.migrate import open_database
+    from monitor.migrate import database
 
     try:
         d = date.fromisoformat(day) if day else None
@@ -31,11 +31,10 @@ def digest_cmd(day: str | None, brand_id: str | None, no_send: bool, now_iso: st
     if brand_id and brand_id not in {b.id for b in config.brands}:
         fail(f"no brand {brand_id!r} in the config")
     clock = parse_now(now_iso)
-    engine, factory = open_database(config)
-    results = send_digests(config, factory, clock, d, brand_id, send=not no_send)
-    for r in results:
-        click.echo(f"{r.brand}: {r.path}")
-    if not no_send:
-        report = Deliverer(config).deliver_due(factory, clock)
-        click.echo(f"summary cards: {report.sent} sent, {report.retried} to retry, {report.failed} failed")
-    engine.dispose()
+    with database(config) as (_, factory):
+        results = send_digests(config, factory, clock, d, brand_id, send=not no_send)
+        for r in results:
+            click.echo(f"{r.brand}: {r.path}")
+        if not no_send:
+            report = Deliverer(config).deliver_due(factory, clock)
+            click.echo(f"summary cards: {report.sent} sent, {report.retried} to retry, {report.failed} failed")

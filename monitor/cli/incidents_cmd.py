@@ -45,17 +45,15 @@ def incidents_list(show_all: bool, fmt: str, now_iso: str | None, config: Config
     """Open incidents (with --all, every incident), newest first."""
     from monitor.db import session_scope
     from monitor.incidents import incident_dict
-    from monitor.migrate import open_database
+    from monitor.migrate import database
     from monitor.models import Incident
 
     now = parse_now(now_iso).now()
-    engine, factory = open_database(config)
-    with session_scope(factory) as s:
+    with database(config) as (_, factory), session_scope(factory) as s:
         q = select(Incident).order_by(Incident.opened_at.desc(), Incident.id.desc())
         if not show_all:
             q = q.where(Incident.status != "resolved")
         rows = [incident_dict(i, config, now) for i in s.scalars(q)]
-    engine.dispose()
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
@@ -85,17 +83,14 @@ def incidents_show(incident_id: int, fmt: str, now_iso: str | None, config: Conf
     """One incident: figures, clock, evidence and history."""
     from monitor.db import session_scope
     from monitor.incidents import IncidentError, get_incident, incident_dict
-    from monitor.migrate import open_database
+    from monitor.migrate import database
 
     now = parse_now(now_iso).now()
-    engine, factory = open_database(config)
     try:
-        with session_scope(factory) as s:
+        with database(config) as (_, factory), session_scope(factory) as s:
             d = incident_dict(get_incident(s, incident_id), config, now, events=True)
     except IncidentError as exc:
         fail(str(exc))
-    finally:
-        engine.dispose()
     if fmt == "json":
         click.echo(json.dumps(d, ensure_ascii=False, indent=1))
         return
@@ -123,15 +118,13 @@ def _act(config: Config, now: datetime, incident_id: int, action: str, actor: st
     """Do an incident action the console's way (``monitor.actions``), then say what was sent."""
     from monitor.actions import act
     from monitor.incidents import IncidentError
-    from monitor.migrate import open_database
+    from monitor.migrate import database
 
-    engine, factory = open_database(config)
     try:
-        outcome = act(config, factory, incident_id, action, actor=actor, via="cli", now=now, **details)
+        with database(config) as (_, factory):
+            outcome = act(config, factory, incident_id, action, actor=actor, via="cli", now=now, **details)
     except IncidentError as exc:
         fail(str(exc))
-    finally:
-        engine.dispose()
     click.echo(done)
     report = outcome.delivery
     if report is not None:

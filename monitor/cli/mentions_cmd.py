@@ -49,16 +49,14 @@ def mentions_list(
 ) -> None:
     """List stored mentions, newest first."""
     from monitor.db import session_scope
-    from monitor.migrate import open_database
+    from monitor.migrate import database
     from monitor.store import mentions_query
 
     since_dt = _since(since)
     _known_brand(brand, config)
-    engine, factory = open_database(config)
-    with session_scope(factory) as s:
+    with database(config) as (_, factory), session_scope(factory) as s:
         q = mentions_query(brand=brand, negative=True if negative else None, since=since_dt, source_id=source_id)
         rows = [m.as_dict() for m in s.scalars(q.limit(limit))]
-    engine.dispose()
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
@@ -109,7 +107,7 @@ def mentions_rescore(brand: str | None, since: str | None, batch: int, config: C
     from sqlalchemy import select
 
     from monitor.db import session_scope
-    from monitor.migrate import open_database
+    from monitor.migrate import database
     from monitor.scoring import Scorer
     from monitor.store import set_score
 
@@ -117,10 +115,9 @@ def mentions_rescore(brand: str | None, since: str | None, batch: int, config: C
     _known_brand(brand, config)
     brands = {b.id: b for b in config.brands}
     scorer = Scorer(config)
-    engine, factory = open_database(config)
     seen = changed = skipped = 0
     last_id = 0
-    try:
+    with database(config) as (_, factory):
         while True:
             with session_scope(factory) as s:
                 q = select(Mention).where(Mention.id > last_id).order_by(Mention.id).limit(batch)
@@ -145,7 +142,5 @@ def mentions_rescore(brand: str | None, since: str | None, batch: int, config: C
                 seen += len(rows)
                 last_id = rows[-1].id
             click.echo(f"  {seen:,} mentions scored ...", err=True)
-    finally:
-        engine.dispose()
     click.echo(f"rescored {seen - skipped:,} mention(s): {changed:,} changed polarity, category or KOL flag"
                + (f"; {skipped:,} of brands no longer in the config left as they were" if skipped else ""))

@@ -42,7 +42,7 @@ def _serve(config: Config, standby: bool = False) -> None:
 @config_option
 def run_cmd(once: bool, standby: bool, now_iso: str | None, config: Config) -> None:
     """Run the monitor."""
-    from monitor.migrate import open_database
+    from monitor.migrate import database
 
     if not once:
         _serve(config, standby)
@@ -51,21 +51,20 @@ def run_cmd(once: bool, standby: bool, now_iso: str | None, config: Config) -> N
     from monitor.cycle import evaluate_and_enqueue
 
     clock = parse_now(now_iso)
-    engine, factory = open_database(config)
-    sources = [s for s in config.sources if s.enabled]
-    if not sources:
-        click.echo("no enabled sources in the config")
-    results = crawl(config, sources, now=clock.now() if now_iso else None)
-    print_crawl_summary(results)
-    cycle = evaluate_and_enqueue(config, factory, clock)
-    ev = cycle.evaluation
-    click.echo(
-        f"incidents: {len(ev.opened)} opened, {len(ev.escalated)} escalated, {len(ev.resolved)} resolved; "
-        f"{len(cycle.notifications)} notification(s), {cycle.enqueued} outbox message(s)"
-    )
-    click.echo("-" * 60)
-    report = Deliverer(config).deliver_due(factory, clock)
-    click.echo(f"delivered: {report.sent} sent, {report.retried} to retry, {report.failed} failed")
-    for error in report.errors:
-        click.echo(f"  {error}")
-    engine.dispose()
+    with database(config) as (_, factory):
+        sources = [s for s in config.sources if s.enabled]
+        if not sources:
+            click.echo("no enabled sources in the config")
+        results = crawl(config, sources, now=clock.now() if now_iso else None)
+        print_crawl_summary(results)
+        cycle = evaluate_and_enqueue(config, factory, clock)
+        ev = cycle.evaluation
+        click.echo(
+            f"incidents: {len(ev.opened)} opened, {len(ev.escalated)} escalated, {len(ev.resolved)} resolved; "
+            f"{len(cycle.notifications)} notification(s), {cycle.enqueued} outbox message(s)"
+        )
+        click.echo("-" * 60)
+        report = Deliverer(config).deliver_due(factory, clock)
+        click.echo(f"delivered: {report.sent} sent, {report.retried} to retry, {report.failed} failed")
+        for error in report.errors:
+            click.echo(f"  {error}")

@@ -17,13 +17,11 @@ from monitor.presentation import format_local
 def sources_cmd(fmt: str, config: Config) -> None:
     """Sources with their last run, last success, items and last error."""
     from monitor.db import session_scope
-    from monitor.migrate import open_database
+    from monitor.migrate import database
     from monitor.source_health import source_health
 
-    engine, factory = open_database(config)
-    with session_scope(factory) as s:
+    with database(config) as (_, factory), session_scope(factory) as s:
         rows = source_health(s, config)
-    engine.dispose()
     if fmt == "json":
         click.echo(json.dumps([
             {"id": h.id, "kind": h.kind, "enabled": h.enabled, "last_run": h.last_run.isoformat() if h.last_run else None,

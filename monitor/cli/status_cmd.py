@@ -20,36 +20,32 @@ def status_cmd(fmt: str, config: Config) -> None:
     """Whether the service runs, its last cycle, outbox backlog, failing sources, open incidents."""
     from monitor.db import session_scope
     from monitor.lock import read_lock
-    from monitor.migrate import open_database
+    from monitor.migrate import database, is_current
     from monitor.models import Incident, OutboxMessage
     from monitor.source_health import source_health
 
-    from monitor.migrate import is_current
-
     now = SystemClock().now()
     # Read-only: never migrate from here, a starting service may be doing just that.
-    engine, factory = open_database(config, migrate=False)
-    if not is_current(engine):
-        engine.dispose()
-        _print_never_started(fmt)
-        return
-    with session_scope(factory) as s:
-        holder = read_lock(s)
-        backlog = dict(
-            s.execute(
-                select(OutboxMessage.status, func.count()).where(OutboxMessage.status != "sent").group_by(OutboxMessage.status)
-            ).all()
-        )
-        open_incidents = [
-            {"id": i.id, "brand": i.brand, "cause": i.cause, "tier": i.tier, "status": i.status,
-             "opened_at": i.opened_at.isoformat()}
-            for i in s.scalars(select(Incident).where(Incident.status != "resolved").order_by(Incident.opened_at))
-        ]
-        failing = [
-            {"id": h.id, "since": h.failing_since.isoformat(), "runs": h.failing_streak, "error": h.last_error}
-            for h in source_health(s, config) if h.enabled and h.failing_since is not None
-        ]
-    engine.dispose()
+    with database(config, migrate=False) as (engine, factory):
+        if not is_current(engine):
+            _print_never_started(fmt)
+            return
+        with session_scope(factory) as s:
+            holder = read_lock(s)
+            backlog = dict(
+                s.execute(
+                    select(OutboxMessage.status, func.count()).where(OutboxMessage.status != "sent").group_by(OutboxMessage.status)
+                ).all()
+            )
+            open_incidents = [
+                {"id": i.id, "brand": i.brand, "cause": i.cause, "tier": i.tier, "status": i.status,
+                 "opened_at": i.opened_at.isoformat()}
+                for i in s.scalars(select(Incident).where(Incident.status != "resolved").order_by(Incident.opened_at))
+            ]
+            failing = [
+                {"id": h.id, "since": h.failing_since.isoformat(), "runs": h.failing_streak, "error": h.last_error}
+                for h in source_health(s, config) if h.enabled and h.failing_since is not None
+            ]
     running = holder is not None and holder.alive(now, config.service.lease)
     data = {
         "running": running,

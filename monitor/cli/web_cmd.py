@@ -28,16 +28,14 @@ def web_cmd(host: str | None, port: int | None, config: Config) -> None:
     """Serve the web console (login with the token in web.token_env)."""
     import uvicorn
 
-    from monitor.migrate import open_database
+    from monitor.migrate import database
     from monitor.web.app import WebConfigError, create_app
 
-    engine, factory = open_database(config)
-    try:
-        app = create_app(config, factory)
-    except WebConfigError as exc:
-        engine.dispose()
-        fail(str(exc))
-    settings = server_config(app, config, host, port)
-    click.echo(f"repmon console on http://{settings.host}:{settings.port}/ (login with ${config.web.token_env})", err=True)
-    uvicorn.Server(settings).run()
-    engine.dispose()
+    with database(config) as (_, factory):
+        try:
+            app = create_app(config, factory)
+        except WebConfigError as exc:
+            fail(str(exc))
+        settings = server_config(app, config, host, port)
+        click.echo(f"repmon console on http://{settings.host}:{settings.port}/ (login with ${config.web.token_env})", err=True)
+        uvicorn.Server(settings).run()

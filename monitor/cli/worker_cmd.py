@@ -11,10 +11,10 @@ from monitor.config import Config
 def worker_cmd(config: Config) -> None:
     """Crawl rounds seeded by the scheduler from the shared Redis queue (needs distributed.redis_url)."""
     from crawlers.runner import work_forever
-    from monitor.migrate import open_database
+    from monitor.migrate import database
 
     if not config.distributed.redis_url:
         fail("repmon worker needs distributed.redis_url in the config (a Redis server shared with the scheduler)")
-    engine, _ = open_database(config)
-    engine.dispose()
+    with database(config):
+        pass  # the schema is brought to head here; the crawls open their own connections
     work_forever(config)

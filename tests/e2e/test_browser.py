@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +14,9 @@ import pytest
 
 from monitor.clock import FixedClock
 from tests.conftest import REQUIRE_SERVICES
-from tests.webseed import T0, TOKEN, seeded
+from tests.support.processes import free_port
+from tests.support.waiting import wait_for
+from tests.support.webseed import T0, TOKEN, seeded
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -26,12 +26,6 @@ if not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)):
     if REQUIRE_SERVICES:
         pytest.fail("chromium and chromedriver are required (REPMON_REQUIRE_SERVICES=1)", pytrace=False)
     pytest.skip("chromium / chromedriver not installed (apt-get install chromium chromium-driver)", allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +41,7 @@ def console(tmp_path_factory):
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
+    assert wait_for(lambda: server.started, 5, every=0.05), "the console did not start"
     yield f"http://127.0.0.1:{port}", iid
     server.should_exit = True
     thread.join(10)

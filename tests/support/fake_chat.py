@@ -13,9 +13,10 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
+
+from tests.support.loopback import Loopback, QuietHandler
 
 
 class Recorder:
@@ -37,10 +38,7 @@ class Recorder:
 
 
 def _handler(recorder: Recorder, kind: str, secret: str | None):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:  # keep test output clean
-            pass
-
+    class Handler(QuietHandler):
         def _body(self) -> dict[str, Any]:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
             ctype = self.headers.get("Content-Type", "")
@@ -49,14 +47,7 @@ def _handler(recorder: Recorder, kind: str, secret: str | None):
             return {k: v[0] for k, v in parse_qs(raw).items()}
 
         def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
+            self.answer(status, json.dumps(body).encode(), headers=headers)
 
         def _history(self, body: dict[str, Any]) -> None:
             recorder.requests.append({"path": self.path, "body": body, "headers": dict(self.headers), "answer": "ok"})
@@ -117,11 +108,8 @@ def _handler(recorder: Recorder, kind: str, secret: str | None):
 def fake_server(kind: str, secret: str | None = None) -> Iterator[tuple[str, Recorder]]:
     """(base URL, recorder) of a fake ``slack`` or ``feishu`` server on 127.0.0.1."""
     recorder = Recorder()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(recorder, kind, secret))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = Loopback(_handler(recorder, kind, secret))
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", recorder
+        yield server.url, recorder
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()

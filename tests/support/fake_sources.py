@@ -1,4 +1,4 @@
-"""A local HTTP server that serves recorded responses for spider tests.
+"""Fake source sites: recorded responses for spider tests, and a Weibo-like pager that hangs.
 
 Routes map a path (optionally with its query string) to a list of answers served in
 turn (the last one repeats): ``(status, content_type, body)`` or a fixture file name.
@@ -7,15 +7,17 @@ Every request is recorded. Loopback only, random port, a daemon thread.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-FIXTURES = Path(__file__).parent / "fixtures" / "sources"
+from tests.support.loopback import Loopback, QuietHandler
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "sources"
 Answer = tuple[int, str, bytes | str]
 
 TYPES = {".json": "application/json", ".xml": "application/rss+xml", ".html": "text/html; charset=utf-8", ".atom": "application/atom+xml"}
@@ -48,28 +50,41 @@ class SourceServer:
 def source_server() -> Iterator[SourceServer]:
     state = SourceServer()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802
             state.requests.append({"path": unquote(self.path), "headers": dict(self.headers)})
             status, ctype, body = state.answer(self.path)
             data = body.encode() if isinstance(body, str) else body
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(data)))
-            if status == 429:
-                self.send_header("Retry-After", "1")
-            self.end_headers()
-            self.wfile.write(data)
+            self.answer(status, data, ctype, {"Retry-After": "1"} if status == 429 else None)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = Loopback(Handler)
+    state.url = server.url
     try:
         yield state
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()
+
+
+class SlowPager:
+    """Serves weibo-like search pages; page 2 only after a long pause (a crawl to kill)."""
+
+    def __init__(self, pause: float):
+        self.pause = pause
+        self.release = threading.Event()
+        outer = self
+
+        class Handler(QuietHandler):
+            def do_GET(self):
+                page = int(self.path.rsplit("page=", 1)[-1]) if "page=" in self.path else 1
+                if page == 2 and not outer.release.is_set():
+                    outer.release.wait(outer.pause)
+                cards = [{"card_type": 9, "mblog": {"id": str(page * 100 + i), "text": f"手镯之家 第{page}页 {i}", "created_at": "刚刚",
+                                                     "reposts_count": 1, "user": {"id": i, "screen_name": "u"}}} for i in range(10)]
+                self.answer(200, json.dumps({"ok": 1, "data": {"cards": cards if page <= 2 else []}}).encode())
+
+        self.server = Loopback(Handler)
+        self.url = self.server.url
+
+    def close(self):
+        self.release.set()
+        self.server.close()
