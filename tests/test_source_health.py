@@ -12,7 +12,7 @@ import pytest
 from scrapy.utils.test import get_crawler
 from sqlalchemy import select
 
-from crawlers.context import SETTINGS_KEY, IngestContext
+from crawlers.context import SETTINGS_KEY
 from crawlers.spiders.base import MentionSpider
 from crawlers.spiders.mediacrawler import MediaCrawlerSpider
 from monitor.clock import FixedClock
