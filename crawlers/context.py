@@ -9,13 +9,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.clock import Clock, SystemClock
 from monitor.config import Config
+from monitor.crawl_state import CrawlState
 
 SETTINGS_KEY = "REPMON_CONTEXT"
 
 
 @dataclass
 class IngestContext:
-    """Config, database and clock for one crawl process."""
+    """Config, database and clock for one crawl process.
+
+    The pipelines use the database directly; spiders only through :meth:`crawl_state`.
+    """
 
     config: Config
     session_factory: sessionmaker[Session]
@@ -31,3 +35,7 @@ class IngestContext:
         from monitor.scoring import Scorer
 
         return Scorer(self.config)
+
+    def crawl_state(self, source_id: str) -> CrawlState:
+        """What the spider of ``source_id`` may read from (and write to) the database."""
+        return CrawlState(self.session_factory, source_id, self.clock)

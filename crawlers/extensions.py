@@ -11,28 +11,14 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from crawlers.context import SETTINGS_KEY, IngestContext
 from monitor.db import session_scope
-from monitor.models import SourceRun
-from monitor.secrets import redact
-from monitor.source_health import SHUTDOWN
+from monitor.source_health import close_run, open_run
 
 log = logging.getLogger(__name__)
 
 
-def run_errors(stats: dict[str, Any]) -> int:
-    """Faults in a crawl's stats: source errors the spider reported (HTTP errors and network
-    faults reach it through errbacks) and exceptions raised while parsing.
-
-    Scrapy's ``log_count/ERROR`` is not used: with several crawlers in one process it
-    counts the others' errors too.
-    """
-    n = stats.get("repmon/source_errors", 0)
-    n += stats.get("spider_exceptions/count", 0)
-    n += stats.get("repmon/ingest_errors", 0)
-    return int(n)
-
-
 class SourceRunRecorder:
-    """Writes a ``source_runs`` row when a spider opens and completes it when it closes."""
+    """Opens a source's run record when its spider opens and closes it, judged from the
+    crawl's stats, when the spider closes (both through :mod:`monitor.source_health`)."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
@@ -47,52 +33,13 @@ class SourceRunRecorder:
 
     def opened(self, spider: Spider) -> None:
         with session_scope(self.ctx.session_factory) as s:
-            run = SourceRun(source_id=spider.source_id, started_at=self.ctx.clock.now())
-            s.add(run)
-            s.flush()
-            self.run_id = run.id
+            self.run_id = open_run(s, spider.source_id, self.ctx.clock.now())
         spider.run_id = self.run_id
 
     def closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
-        errors = run_errors(stats)
-        messages = list(getattr(spider, "source_errors", []))
-        if reason != "finished":
-            messages.append(f"crawl ended early: {reason}")
-        if not messages and errors:
-            messages.append(_describe(stats))
         with session_scope(self.ctx.session_factory) as s:
-            run = s.get(SourceRun, self.run_id)
-            if run is None:
-                return
-            run.finished_at = self.ctx.clock.now()
-            run.items = int(stats.get("repmon/items", 0))
-            run.new = int(stats.get("repmon/new", 0))
-            run.updated = int(stats.get("repmon/updated", 0))
-            run.dropped = int(stats.get("repmon/dropped", 0))
-            run.errors = errors + (1 if reason != "finished" else 0)
-            run.ok = run.errors == 0 and not messages
-            # Errors quote URLs and answers, which may carry a ${ENV} secret (a token in a URL).
-            run.error_message = redact("; ".join(messages))[:2000] or None
-            run.stats = {k: v for k, v in stats.items() if isinstance(v, (int, float, str))}
-            if reason == SHUTDOWN:  # Scrapy's graceful stop: the service is stopping, the source did nothing wrong
-                run.stats["interrupted"] = SHUTDOWN
-
-
-def _describe(stats: dict[str, Any]) -> str:
-    parts = []
-    for key, label in (
-        ("httperror/response_ignored_count", "HTTP error responses"),
-        ("downloader/exception_count", "download errors"),
-        ("spider_exceptions/count", "errors while parsing"),
-        ("repmon/ingest_errors", "mentions that could not be scored or stored (see the log)"),
-    ):
-        if stats.get(key):
-            parts.append(f"{stats[key]} {label}")
-    codes = sorted(k.rsplit("/", 1)[-1] for k in stats if k.startswith("downloader/response_status_count/") and not k.endswith(("/200", "/301", "/302", "/304")))
-    if codes:
-        parts.append("status " + ", ".join(codes))
-    return "; ".join(parts) or "errors during crawl"
+            close_run(s, self.run_id, self.ctx.clock.now(), stats, getattr(spider, "source_errors", []), reason)
 
 
 class ItemLimit(BaseSpiderMiddleware):

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from monitor.config import Config
+from monitor.source_health import close_interrupted_runs, judge_run, last_run_ids
 from monitor.sources_config import SourceBase
 
 if TYPE_CHECKING:
@@ -44,29 +45,11 @@ class CrawlResult:
 
 
 def _result_from(source_id: str, stats: dict[str, Any], spider: Any, reason: str | None) -> CrawlResult:
-    from crawlers.extensions import run_errors
-
-    messages = list(getattr(spider, "source_errors", []) or [])
-    if reason and reason != "finished":
-        messages.append(f"crawl ended early: {reason}")
-    errors = run_errors(stats) + (1 if reason and reason != "finished" else 0)
-    if errors and not messages:
-        from crawlers.extensions import _describe
-
-        messages.append(_describe(stats))
-    return CrawlResult(
-        source_id=source_id,
-        ok=errors == 0 and not messages,
-        items=int(stats.get("repmon/items", 0)),
-        new=int(stats.get("repmon/new", 0)),
-        updated=int(stats.get("repmon/updated", 0)),
-        unchanged=int(stats.get("repmon/unchanged", 0)),
-        dropped=int(stats.get("repmon/dropped", 0)),
-        errors=errors,
-        error="; ".join(messages) or None,
-        negatives={k.split("/", 2)[2]: int(v) for k, v in stats.items() if k.startswith("repmon/negative/")},
-        dropped_reasons={k.split("/", 2)[2]: int(v) for k, v in stats.items() if k.startswith("repmon/dropped/")},
-    )
+    """The result of one crawl, judged by the rule that closes its run record."""
+    o = judge_run(stats, getattr(spider, "source_errors", None) or [], reason)
+    return CrawlResult(source_id=source_id, ok=o.ok, items=o.items, new=o.new, updated=o.updated, unchanged=o.unchanged,
+                       dropped=o.dropped, errors=o.errors, error=o.error, negatives=o.negatives,
+                       dropped_reasons=o.dropped_reasons)
 
 
 def crawl_here(config: Config, sources: list[SourceBase], now: datetime | None = None, progress: bool = False) -> list[CrawlResult]:
@@ -180,7 +163,6 @@ def crawl(
     if not sources:
         return []
     from monitor.db import make_engine, session_factory, session_scope
-    from monitor.source_health import close_interrupted_runs, last_run_ids
 
     engine = None
     if factory is None:

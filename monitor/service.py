@@ -36,7 +36,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from alerts.outbox import enqueue
 from monitor.clock import Clock, SystemClock
@@ -46,6 +46,7 @@ from monitor.lock import Lease
 from monitor.migrate import open_database
 from monitor.models import Mention
 from monitor.notifications import Notification
+from monitor.source_health import close_round, open_run
 
 log = logging.getLogger("repmon.service")
 
@@ -379,7 +380,6 @@ class Service:
     def seed_source(self, source_id: str) -> None:
         """Distributed mode: close the previous round's health record and seed the next round."""
         from crawlers.distributed import keys, redis_client, round_done, seed_round
-        from monitor.models import SourceRun
 
         now = self.clock.now()
         r = redis_client(self.config)
@@ -387,20 +387,10 @@ class Service:
         previous = r.hgetall(keys(self.config, source_id)["round"])
         seeded = seed_round(r, self.config, source_id, now)
         with session_scope(self.factory) as s:
-            open_run = s.scalars(
-                select(SourceRun).where(SourceRun.source_id == source_id, SourceRun.finished_at.is_(None))
-                .order_by(SourceRun.id.desc()).limit(1)
-            ).first()
-            if open_run is not None and (done or seeded):
-                items = s.scalar(select(func.count()).select_from(Mention).where(
-                    Mention.source_id == source_id, Mention.fetched_at >= open_run.started_at))
-                open_run.finished_at, open_run.items, open_run.new = now, int(items or 0), int(items or 0)
-                open_run.ok = done
-                if not done:
-                    open_run.errors = 1
-                    open_run.error_message = f"round {previous.get('id')} did not finish in time (a worker died?); next round at full depth"
+            if done or seeded:
+                close_round(s, source_id, now, done, previous.get("id"))
             if seeded:
-                s.add(SourceRun(source_id=source_id, started_at=now, stats={"round": seeded["id"], "full": seeded["full"]}))
+                open_run(s, source_id, now, stats={"round": seeded["id"], "full": seeded["full"]})
         with self._lock:
             self.status.crawls += 1
             self.status.last_crawl_at = now.isoformat()

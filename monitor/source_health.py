@@ -1,15 +1,24 @@
-"""Source health: last runs per source, and an ops notice when one keeps failing."""
+"""Source health: the one owner of a source's run records (``source_runs``).
+
+It opens a run, closes it with the outcome judged from the crawl's stats (one rule,
+:func:`judge_run`, for the crawl extension, the crawl runner and the distributed
+rounds), closes what a dead or stopped crawl left open, and reads the records back:
+last runs per source (``repmon sources``, ``repmon status``, the digest, the web page)
+and an ops notice when a source keeps failing.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.config import Config
-from monitor.models import SourceRun
+from monitor.models import Mention, SourceRun
 from monitor.notifications import Notification
 from monitor.secrets import redact
 
@@ -31,6 +40,145 @@ class SourceHealth:
 # A run cut short because the service was stopping (not the source's fault) is kept as a
 # record but judged neither way: it neither starts nor ends a failure streak.
 SHUTDOWN = "shutdown"
+# Scrapy's close reason of a crawl that ran to its end; any other reason ended it early.
+FINISHED = "finished"
+
+
+# ---------------------------------------------------------------------------- judging a run
+
+
+def run_errors(stats: Mapping[str, Any]) -> int:
+    """Faults in a crawl's stats: source errors the spider reported (HTTP errors and network
+    faults reach it through errbacks) and exceptions raised while parsing.
+
+    Scrapy's ``log_count/ERROR`` is not used: with several crawlers in one process it
+    counts the others' errors too.
+    """
+    n = stats.get("repmon/source_errors", 0)
+    n += stats.get("spider_exceptions/count", 0)
+    n += stats.get("repmon/ingest_errors", 0)
+    return int(n)
+
+
+def describe_faults(stats: Mapping[str, Any]) -> str:
+    """What went wrong, from the stats alone: for a run with faults but no message."""
+    parts = []
+    for key, label in (
+        ("httperror/response_ignored_count", "HTTP error responses"),
+        ("downloader/exception_count", "download errors"),
+        ("spider_exceptions/count", "errors while parsing"),
+        ("repmon/ingest_errors", "mentions that could not be scored or stored (see the log)"),
+    ):
+        if stats.get(key):
+            parts.append(f"{stats[key]} {label}")
+    codes = sorted(k.rsplit("/", 1)[-1] for k in stats if k.startswith("downloader/response_status_count/") and not k.endswith(("/200", "/301", "/302", "/304")))
+    if codes:
+        parts.append("status " + ", ".join(codes))
+    return "; ".join(parts) or "errors during crawl"
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How one run of one source went, judged from its crawl stats by :func:`judge_run`."""
+
+    ok: bool
+    errors: int
+    error: str | None  # the source errors and faults, joined; not redacted yet
+    items: int = 0  # records read: new + updated + unchanged + dropped
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    dropped: int = 0
+    negatives: dict[str, int] = field(default_factory=dict)  # new negative mentions per brand
+    dropped_reasons: dict[str, int] = field(default_factory=dict)
+
+
+def judge_run(stats: Mapping[str, Any], source_errors: Iterable[str] = (), reason: str | None = FINISHED) -> RunOutcome:
+    """The outcome of a run: failed when it had a fault (:func:`run_errors`), a source error
+    the spider reported, or ended for any ``reason`` but ``finished``; ok otherwise.
+
+    A run with faults but no message is described from its stats, so a failed run always
+    says why. ``reason`` None (or "") is a run with no close reason to judge: not early.
+    """
+    messages = list(source_errors)
+    early = bool(reason) and reason != FINISHED
+    if early:
+        messages.append(f"crawl ended early: {reason}")
+    errors = run_errors(stats) + (1 if early else 0)
+    if errors and not messages:
+        messages.append(describe_faults(stats))
+    return RunOutcome(
+        ok=errors == 0 and not messages,
+        errors=errors,
+        error="; ".join(messages) or None,
+        items=int(stats.get("repmon/items", 0)),
+        new=int(stats.get("repmon/new", 0)),
+        updated=int(stats.get("repmon/updated", 0)),
+        unchanged=int(stats.get("repmon/unchanged", 0)),
+        dropped=int(stats.get("repmon/dropped", 0)),
+        negatives={k.split("/", 2)[2]: int(v) for k, v in stats.items() if k.startswith("repmon/negative/")},
+        dropped_reasons={k.split("/", 2)[2]: int(v) for k, v in stats.items() if k.startswith("repmon/dropped/")},
+    )
+
+
+# ---------------------------------------------------------------------------- writing the record
+
+
+def open_run(session: Session, source_id: str, at: datetime, stats: Mapping[str, Any] | None = None) -> int:
+    """Open a run of a source (finished later by :func:`close_run` or :func:`close_round`); its id."""
+    run = SourceRun(source_id=source_id, started_at=at, stats=dict(stats or {}))
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def _finish(run: SourceRun, at: datetime, outcome: RunOutcome) -> None:
+    run.finished_at = at
+    run.items, run.new, run.updated, run.dropped = outcome.items, outcome.new, outcome.updated, outcome.dropped
+    run.errors = outcome.errors
+    run.ok = outcome.ok
+    # Errors quote URLs and answers, which may carry a ${ENV} secret (a token in a URL).
+    run.error_message = redact(outcome.error or "")[:2000] or None
+
+
+def close_run(session: Session, run_id: int | None, at: datetime, stats: Mapping[str, Any],
+              source_errors: Iterable[str] = (), reason: str | None = FINISHED) -> RunOutcome | None:
+    """Close a run opened by :func:`open_run` with the outcome of its crawl; that outcome
+    (None when the run is not there). The crawl's numeric and text stats are kept with it."""
+    run = session.get(SourceRun, run_id) if run_id is not None else None
+    if run is None:
+        return None
+    outcome = judge_run(stats, source_errors, reason)
+    _finish(run, at, outcome)
+    kept = {k: v for k, v in stats.items() if isinstance(v, (int, float, str))}
+    if reason == SHUTDOWN:  # Scrapy's graceful stop: the service is stopping, the source did nothing wrong
+        kept["interrupted"] = SHUTDOWN
+    run.stats = kept
+    return outcome
+
+
+def close_round(session: Session, source_id: str, at: datetime, done: bool, round_id: Any) -> None:
+    """Distributed mode: close the open run of a source's round ``round_id``.
+
+    Workers store mentions without a run record of their own, so the round's items are
+    the mentions of the source fetched since the run opened. A round that did not finish
+    (``done`` false: it ran past ``round_timeout``, a worker died with its requests) is
+    a source error of that run.
+    """
+    run = session.scalars(
+        select(SourceRun).where(SourceRun.source_id == source_id, SourceRun.finished_at.is_(None))
+        .order_by(SourceRun.id.desc()).limit(1)
+    ).first()
+    if run is None:
+        return
+    items = int(session.scalar(select(func.count()).select_from(Mention).where(
+        Mention.source_id == source_id, Mention.fetched_at >= run.started_at)) or 0)
+    stats: dict[str, Any] = {"repmon/items": items, "repmon/new": items}
+    errors = []
+    if not done:
+        stats["repmon/source_errors"] = 1
+        errors.append(f"round {round_id} did not finish in time (a worker died?); next round at full depth")
+    _finish(run, at, judge_run(stats, errors))
 
 
 def _recent_runs(session: Session, source_id: str, limit: int) -> list[SourceRun]:
@@ -50,6 +198,19 @@ def _failure_streak(runs: list[SourceRun]) -> list[SourceRun]:
             break
         streak.append(r)
     return streak
+
+
+def previous_run_clean(session: Session, source_id: str, current_run_id: int | None = None) -> bool:
+    """Whether the source's last run before ``current_run_id`` finished and was ok (False
+    when there was none): after an unclean one, the next run pages to full depth."""
+    last = session.scalars(
+        select(SourceRun).where(SourceRun.source_id == source_id, SourceRun.id != (current_run_id or -1))
+        .order_by(SourceRun.id.desc()).limit(1)
+    ).first()
+    return last is not None and last.finished_at is not None and bool(last.ok)
+
+
+# ---------------------------------------------------------------------------- reading the record
 
 
 def source_health(session: Session, config: Config, history: int = 20) -> list[SourceHealth]:
@@ -74,6 +235,11 @@ def source_health(session: Session, config: Config, history: int = 20) -> list[S
             failing_since=streak[-1].started_at if streak else None,
         ))
     return out
+
+
+def failing_now(session: Session, config: Config) -> list[SourceHealth]:
+    """The enabled sources whose last runs failed (``repmon status``)."""
+    return [h for h in source_health(session, config) if h.enabled and h.failing_since is not None]
 
 
 def last_run_ids(session: Session, source_ids: list[str]) -> dict[str, int]:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from functools import cached_property
 from typing import Any, ClassVar, TypeVar
 
 import scrapy
 
+from crawlers.context import SETTINGS_KEY, IngestContext
+from crawlers.extensions import at_item_limit
 from crawlers.items import MentionItem
+from monitor.crawl_state import CrawlState
 from monitor.sources_config import SourceBase
 
 
@@ -166,8 +170,13 @@ class MentionSpider(scrapy.Spider):
         return MentionItem(source_id=self.source_id, **fields)
 
     @property
-    def ctx(self) -> Any:
-        return self.crawler.settings["REPMON_CONTEXT"]
+    def ctx(self) -> IngestContext:
+        return self.crawler.settings[SETTINGS_KEY]
+
+    @cached_property
+    def crawl_state(self) -> CrawlState:
+        """What this spider may know from the database about its source (its only way there)."""
+        return self.ctx.crawl_state(self.source_id)
 
     _full_depth: bool | None = None
 
@@ -175,46 +184,19 @@ class MentionSpider(scrapy.Spider):
         """Whether this run must page to full depth: the source's previous run did not
         finish cleanly (killed, crashed, failed), so posts past the known ones may be missing."""
         if self._full_depth is None:
-            from sqlalchemy import select
-
-            from monitor.db import session_scope
-            from monitor.models import SourceRun
-
-            current = getattr(self, "run_id", None)
-            with session_scope(self.ctx.session_factory) as s:
-                last = s.scalars(
-                    select(SourceRun).where(SourceRun.source_id == self.source_id, SourceRun.id != (current or -1))
-                    .order_by(SourceRun.id.desc()).limit(1)
-                ).first()
-            self._full_depth = last is None or last.finished_at is None or not last.ok
+            self._full_depth = self.crawl_state.needs_full_depth(getattr(self, "run_id", None))
         return self._full_depth
 
     def should_page_on(self, external_ids: list[str]) -> bool:
         """Incremental fetching: go on to the next page unless every post here is known
         (always go on after an unclean previous run)."""
-        from crawlers.extensions import at_item_limit
-
         if not external_ids or at_item_limit(self):
             return False
         return self.full_depth() or len(self.known_ids(external_ids)) < len(external_ids)
 
     def known_ids(self, external_ids: list[str]) -> set[str]:
         """Which of these posts this source has stored already: paging stops at known posts."""
-        if not external_ids:
-            return set()
-        from sqlalchemy import select
-
-        from monitor.db import session_scope
-        from monitor.models import Mention
-
-        with session_scope(self.ctx.session_factory) as s:
-            return set(
-                s.scalars(
-                    select(Mention.external_id).where(
-                        Mention.source_id == self.source_id, Mention.external_id.in_(external_ids)
-                    )
-                )
-            )
+        return self.crawl_state.known_ids(external_ids)
 
     def request_headers(self) -> dict[str, str]:
         return dict(self.source.headers)

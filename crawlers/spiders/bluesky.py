@@ -156,20 +156,7 @@ class BlueskySpider(MentionSpider):
         dids = dids - known.keys()
         if not dids:
             return known
-        from sqlalchemy import select
-
-        from monitor.db import session_scope
-        from monitor.models import Mention
-
-        since = self.ctx.clock.now() - CACHE_FOR
-        with session_scope(self.ctx.session_factory) as s:
-            rows = s.execute(
-                select(Mention.author_id, Mention.author_followers).where(
-                    Mention.source_id == self.source_id, Mention.author_id.in_(dids), Mention.fetched_at >= since,
-                    Mention.author_followers.is_not(None),
-                )
-            ).all()
-        return {**{a: f for a, f in rows}, **known}
+        return {**self.crawl_state.recent_followers(dids, CACHE_FOR), **known}
 
     def item_from(self, post: dict[str, Any]) -> MentionItem | None:
         """The mention of one post; None (counted) without a uri; a

@@ -23,7 +23,6 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -387,28 +386,14 @@ class MediaCrawlerSpider(MentionSpider):
     # ------------------------------------------------------------------ state
 
     def load_state(self) -> dict[str, dict[str, Any]]:
-        from sqlalchemy import select
-
-        from monitor.db import session_scope
-        from monitor.models import SourceState
-
-        with session_scope(self.ctx.session_factory) as s:
-            return {r.key: dict(r.value) for r in s.scalars(select(SourceState).where(SourceState.source_id == self.source_id))}
+        """What earlier runs read: per file its offset or row count, and the fan counts."""
+        return self.crawl_state.load()
 
     def save_state(self, spider: Any, reason: str) -> None:
+        """Commit what this run read, only when it finished: a run that dies is read again."""
         if reason != "finished" or not self.new_state:
             return
-        from monitor.db import session_scope
-        from monitor.models import SourceState
-
-        now = datetime.now(timezone.utc)
-        with session_scope(self.ctx.session_factory) as s:
-            for key, value in self.new_state.items():
-                row = s.get(SourceState, (self.source_id, key))
-                if row is None:
-                    s.add(SourceState(source_id=self.source_id, key=key, value=value, updated_at=now))
-                else:
-                    row.value, row.updated_at = value, now
+        self.crawl_state.save(self.new_state)
 
 
 _CSV_MARKS = re.compile(rb'["\n]')

@@ -22,7 +22,7 @@ def status_cmd(fmt: str, config: Config) -> None:
     from monitor.lock import read_lock
     from monitor.migrate import database, is_current
     from monitor.models import Incident, OutboxMessage
-    from monitor.source_health import source_health
+    from monitor.source_health import failing_now
 
     now = SystemClock().now()
     # Read-only: never migrate from here, a starting service may be doing just that.
@@ -44,7 +44,7 @@ def status_cmd(fmt: str, config: Config) -> None:
             ]
             failing = [
                 {"id": h.id, "since": h.failing_since.isoformat(), "runs": h.failing_streak, "error": h.last_error}
-                for h in source_health(s, config) if h.enabled and h.failing_since is not None
+                for h in failing_now(s, config)
             ]
     running = holder is not None and holder.alive(now, config.service.lease)
     data = {
