@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from monitor import secrets
+from monitor.clock import FixedClock, SystemClock
 from monitor.config import Config
+from monitor.db import make_engine, session_factory, session_scope
+from monitor.logs import JsonFormatter, setup_logging
+from monitor.secrets import redact
 from monitor.source_health import close_interrupted_runs, judge_run, last_run_ids
 from monitor.sources_config import SourceBase
 
@@ -63,8 +68,6 @@ def crawl_here(config: Config, sources: list[SourceBase], now: datetime | None =
     from crawlers.context import IngestContext
     from crawlers.settings import build_settings
     from crawlers.spiders import SPIDERS
-    from monitor.clock import FixedClock, SystemClock
-    from monitor.db import make_engine, session_factory
 
     engine = make_engine(config.database_url())
     ctx = IngestContext(config, session_factory(engine), FixedClock(now) if now else SystemClock())
@@ -78,7 +81,6 @@ def crawl_here(config: Config, sources: list[SourceBase], now: datetime | None =
         process.crawl(crawler, source=src, **kwargs)
         runs.append((src.id, crawler))
     # Scrapy's logging set-up above resets levels; ours (quiet Scrapy) applies again.
-    from monitor.logs import setup_logging
 
     setup_logging(_effective_level(), as_json=_logs_as_json())
     process.start()
@@ -94,9 +96,6 @@ def crawl_here(config: Config, sources: list[SourceBase], now: datetime | None =
 def _child(config: Config, source_ids: list[str], now: datetime | None, log_level: int, progress: bool, conn: Any,
            secret_values: frozenset[str] = frozenset(), log_json: bool = False) -> None:
     try:
-        from monitor import secrets
-        from monitor.logs import setup_logging
-
         # The fork server never loaded the config: without the parent's secrets, the log
         # filter and the stored source errors would show ${ENV} values in clear.
         secrets.register(secret_values)
@@ -122,8 +121,6 @@ def _effective_level() -> int:
 
 def _logs_as_json() -> bool:
     """Whether this process logs JSON lines (``--log-json``): crawl children and workers follow."""
-    from monitor.logs import JsonFormatter
-
     return any(isinstance(h.formatter, JsonFormatter) for h in logging.getLogger().handlers if getattr(h, "_repmon", False))
 
 
@@ -162,8 +159,6 @@ def crawl(
     """
     if not sources:
         return []
-    from monitor.db import make_engine, session_factory, session_scope
-
     engine = None
     if factory is None:
         engine = make_engine(config.database_url())
@@ -190,7 +185,6 @@ def _crawl_in_child(
     stopped), a failed result per source naming the cause and ``True``."""
     ctx = _mp_context()
     parent, child = ctx.Pipe(duplex=False)
-    from monitor import secrets
 
     proc = ctx.Process(target=_child, args=(config, [s.id for s in sources], now, _effective_level(), progress, child,
                                             secrets.registered(), _logs_as_json()), daemon=False)
@@ -226,7 +220,6 @@ def _crawl_in_child(
     elif outcome is None:
         why = "timed out" if proc.exitcode is None or proc.exitcode < 0 and timeout else f"crawl process died (exit code {proc.exitcode})"
     else:
-        from monitor.secrets import redact
 
         log.error("crawl process failed:\n%s", outcome[1])
         why = redact("crawl process failed: " + outcome[1].strip().splitlines()[-1])
@@ -244,9 +237,6 @@ def work_forever(config: Config) -> None:
     from crawlers.distributed import distributable, redis_spider_class, worker_settings
     from crawlers.settings import build_settings
     from crawlers.spiders import SPIDERS
-    from monitor.clock import SystemClock
-    from monitor.db import make_engine, session_factory
-    from monitor.logs import setup_logging
 
     engine = make_engine(config.database_url())
     ctx = IngestContext(config, session_factory(engine), SystemClock())

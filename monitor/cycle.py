@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.outbox import enqueue
 from monitor.clock import Clock
 from monitor.config import Config
 from monitor.db import session_scope
@@ -38,8 +39,6 @@ def enqueue_notifications(session: Session, notifications: list[Notification], c
     """Write notifications to the outbox (one row per routed channel); returns rows added."""
     if not notifications:
         return 0
-    from alerts.outbox import enqueue
-
     return len(enqueue(session, notifications, config, clock.now()))
 
 

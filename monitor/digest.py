@@ -12,12 +12,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.outbox import enqueue
+from alerts.routes import channels_for
 from monitor import charts
 from monitor.clock import Clock
 from monitor.clock_rules import parse_iso
 from monitor.config import BrandConfig, CheckpointConfig, Config
 from monitor.db import session_scope
-from monitor.models import Incident, Mention
+from monitor.models import Incident, Mention, OutboxMessage
 from monitor.notifications import Notification
 from monitor.presentation import (cause_label, format_duration, format_local, locale_or_default, status_name,
                                   step_title, tier_name)
@@ -230,8 +232,6 @@ def send_digests(config: Config, factory: sessionmaker[Session], clock: Clock, d
                  brand_id: str | None = None, send: bool = True) -> list[DigestResult]:
     """Digests for ``day`` (default: yesterday, local time) for every brand (or one), written
     to the archive and their summary cards put in the outbox."""
-    from alerts.outbox import enqueue
-
     local_today = clock.now().astimezone(config.tz).date()
     day = day or (local_today - timedelta(days=1))
     results = []
@@ -272,9 +272,6 @@ def missing_digests(config: Config, session: Session, now: datetime,
     page: ``repmon digest --no-send`` writes a page without sending anything, and a lost
     page does not mean the card was not sent. Only when the digest route has no channel
     at all (no card can ever be queued) does a missing page count as missing."""
-    from alerts.routes import channels_for
-    from monitor.models import OutboxMessage
-
     hour, minute = (int(x) for x in config.digest.time.split(":"))
     days = due_digest_days(now.astimezone(config.tz), time(hour, minute), lookback)
     due = [(b.id, d) for d in days for b in config.brands]
@@ -295,8 +292,6 @@ def catch_up_digests(config: Config, factory: sessionmaker[Session], clock: Cloc
     page is written afresh. Sending twice is impossible: the outbox key
     ``digest:<brand>:<date>`` is idempotent. Days before monitoring began (no mention
     fetched by that day's end) are skipped rather than reported as silent days."""
-    from alerts.outbox import enqueue
-
     results = []
     with session_scope(factory) as s:
         missing = missing_digests(config, s, clock.now(), lookback=lookback)

@@ -38,13 +38,17 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete, select
 
+from alerts.delivery import Deliverer
 from alerts.outbox import enqueue
+from crawlers.runner import crawl
 from monitor.clock import Clock, SystemClock
 from monitor.config import Config, ConfigError, load_config
 from monitor.db import session_scope
-from monitor.lock import Lease
+from monitor.cycle import evaluate_and_enqueue
+from monitor.digest import catch_up_digests, send_digests
+from monitor.lock import Lease, LockHeld
 from monitor.migrate import open_database
-from monitor.models import Mention
+from monitor.models import EngagementSnapshot, Mention
 from monitor.notifications import Notification
 from monitor.source_health import close_round, open_run
 
@@ -145,8 +149,6 @@ class Service:
                  self.lease.pid, len(self._sources()), self._crawl_threads)
 
     def _wait_for_lease(self) -> None:
-        from monitor.lock import LockHeld
-
         announced = False
         while not self._stopping.is_set():
             try:
@@ -343,8 +345,6 @@ class Service:
 
     def crawl_source(self, source_id: str) -> None:
         """Crawl one source (or, distributed, seed its next round); new mentions trigger an evaluation."""
-        from crawlers.runner import crawl
-
         try:
             source = self.config.source(source_id)
         except KeyError:
@@ -355,6 +355,7 @@ class Service:
             self._crawling.add(source_id)
         try:
             if self.config.distributed.redis_url:
+                # Only distributed mode needs scrapy-redis (and Scrapy with it) in the scheduler.
                 from crawlers.distributed import distributable
 
                 if distributable(source):
@@ -426,8 +427,6 @@ class Service:
                 job.modify(next_run_time=datetime.now(timezone.utc))
 
     def evaluate(self) -> None:
-        from monitor.cycle import evaluate_and_enqueue
-
         started = time.monotonic()
         report = evaluate_and_enqueue(self.config, self.factory, self.clock)
         elapsed = time.monotonic() - started
@@ -440,8 +439,6 @@ class Service:
             self.trigger("deliver")
 
     def deliver(self) -> None:
-        from alerts.delivery import Deliverer
-
         if self._deliverer is None or self._deliverer.config is not self.config:
             self._deliverer = Deliverer(self.config)  # channel clients are kept between rounds
         self._deliverer.deliver_due(self.factory, self.clock)
@@ -450,14 +447,10 @@ class Service:
         self.publish_status()
 
     def daily_digest(self) -> None:
-        from monitor.digest import send_digests
-
         send_digests(self.config, self.factory, self.clock)
         self.catch_up_digests()
 
     def catch_up_digests(self) -> None:
-        from monitor.digest import catch_up_digests
-
         catch_up_digests(self.config, self.factory, self.clock)
         self.trigger("deliver")
 
@@ -470,8 +463,6 @@ class Service:
                 ids = s.scalars(select(Mention.id).where(Mention.fetched_at < cutoff).limit(5000)).all()
                 if not ids:
                     break
-                from monitor.models import EngagementSnapshot
-
                 s.execute(delete(EngagementSnapshot).where(EngagementSnapshot.mention_id.in_(ids)))
                 s.execute(delete(Mention).where(Mention.id.in_(ids)))
                 total += len(ids)
