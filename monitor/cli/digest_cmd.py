@@ -20,6 +20,7 @@ from monitor.config import Config
 @config_option
 def digest_cmd(day: str | None, brand_id: str | None, no_send: bool, now_iso: str | None, config: Config) -> None:
     """Write the digest page of each brand and send its summary card to the digest route."""
+    # Here, not at the top: slack_sdk and httpx would slow every other repmon command's start.
     from alerts.delivery import Deliverer
     from monitor.digest import send_digests
     from monitor.migrate import database

@@ -47,6 +47,7 @@ def run_cmd(once: bool, standby: bool, now_iso: str | None, config: Config) -> N
     if not once:
         _serve(config, standby)
         return
+    # Here, not at the top: slack_sdk and httpx would slow every other repmon command's start.
     from alerts.delivery import Deliverer
     from monitor.cycle import evaluate_and_enqueue
 

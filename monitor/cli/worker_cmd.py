@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crawlers.runner import work_forever
 from monitor.cli.app import config_option, fail, main
 from monitor.config import Config
 
@@ -10,7 +11,6 @@ from monitor.config import Config
 @config_option
 def worker_cmd(config: Config) -> None:
     """Crawl rounds seeded by the scheduler from the shared Redis queue (needs distributed.redis_url)."""
-    from crawlers.runner import work_forever
     from monitor.migrate import database
 
     if not config.distributed.redis_url:
