@@ -99,11 +99,12 @@ def _state(factory) -> dict[str, Any]:
                  "figures": _external(ids, i.figures)}
                 for i in incidents
             ],
-            "events": [
-                {"incident": inc_key[e.incident_id], "kind": e.kind, "at": e.at.isoformat(), "actor": e.actor,
-                 "detail": _external(ids, e.detail)}
-                for e in events
-            ],
+            # Events of one instant may be written in either order (two databases differ).
+            "events": sorted(
+                ({"incident": inc_key[e.incident_id], "kind": e.kind, "at": e.at.isoformat(), "actor": e.actor,
+                  "detail": _external(ids, e.detail)} for e in events),
+                key=lambda e: (e["at"], e["incident"], e["kind"], json.dumps(e["detail"], sort_keys=True, default=str)),
+            ),
             # Incident ids inside payloads are database ids of incidents, ordered like the keys.
             "outbox": sorted([o.kind, o.channel, o.status, o.idempotency_key.split(":", 2)[-1]] for o in outbox),
         }
