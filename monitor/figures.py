@@ -10,13 +10,18 @@
   product post they misread, a mild remark) still counts in the negative volume and is
   listed as a KOL mention *to watch*: a red incident and a crisis team for a misread post
   would cost more than a look at a listed one.
+
+``figures_for`` and ``figures_by_cause`` define the figures over every mention of a window.
+The evaluator does not load the window: the database returns each cause's totals and only
+the rows the figures can name (``monitor.window_figures``), and ``figures_from`` assembles
+them with the same rules; tests/test_window_figures.py holds the two to the same result.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 OTHER = "other"
@@ -88,7 +93,6 @@ class Figures:
     kol_watch: tuple[MentionFacts, ...] = ()
     max_reposts: MentionFacts | None = None
     last_published_at: datetime | None = None
-    mention_ids: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def negative_volume(self) -> int:
@@ -121,28 +125,45 @@ def confident(m: MentionFacts, below: float) -> bool:
     return m.sentiment is None or m.sentiment < below
 
 
+@dataclass(frozen=True)
+class Totals:
+    """What a cause's figures sum over all its negative mentions in the window."""
+
+    negative_count: int
+    reposts: int
+    last_published_at: datetime
+
+
+def figures_from(brand: str, cause: str, totals: Totals, candidates: Iterable[MentionFacts], top_n: int = 5,
+                 kol_confident_below: float = 0.25) -> Figures:
+    """Figures from a cause's totals and ``candidates``: negative mentions of the window
+    that include at least the ``top_n`` first by rank, every KOL post and the most
+    reposted post (more do no harm: each is picked by rank, KOL flag or reposts)."""
+    neg = [m for m in candidates if m.negative]
+    ranked = sorted(neg, key=_by_rank, reverse=True)
+    kols = tuple(m for m in ranked if m.kol and confident(m, kol_confident_below))
+    watch = tuple(m for m in ranked if m.kol and not confident(m, kol_confident_below))
+    return Figures(
+        brand=brand,
+        cause=cause,
+        negative_count=totals.negative_count,
+        reposts=totals.reposts,
+        top=tuple(ranked[:top_n]),
+        kols=kols,
+        kol_watch=watch,
+        max_reposts=max(neg, key=lambda m: (m.reposts, m.id), default=None),
+        last_published_at=totals.last_published_at,
+    )
+
+
 def figures_for(brand: str, cause: str, mentions: Iterable[MentionFacts], top_n: int = 5,
                 kol_confident_below: float = 0.25) -> Figures:
     """Figures of the negative mentions among ``mentions`` (already limited to the window)."""
     neg = [m for m in mentions if m.negative]
     if not neg:
         return Figures(brand, cause)
-    ranked = sorted(neg, key=_by_rank, reverse=True)
-    kols = tuple(sorted((m for m in neg if m.kol and confident(m, kol_confident_below)), key=_by_rank, reverse=True))
-    watch = tuple(sorted((m for m in neg if m.kol and not confident(m, kol_confident_below)), key=_by_rank,
-                         reverse=True))
-    return Figures(
-        brand=brand,
-        cause=cause,
-        negative_count=len(neg),
-        reposts=sum(m.reposts for m in neg),
-        top=tuple(ranked[:top_n]),
-        kols=kols,
-        kol_watch=watch,
-        max_reposts=max(neg, key=lambda m: (m.reposts, m.id)),
-        last_published_at=max(m.published_at for m in neg),
-        mention_ids=frozenset(m.id for m in neg),
-    )
+    totals = Totals(len(neg), sum(m.reposts for m in neg), max(m.published_at for m in neg))
+    return figures_from(brand, cause, totals, neg, top_n, kol_confident_below)
 
 
 def in_window(mentions: Iterable[MentionFacts], now: datetime, window: timedelta) -> list[MentionFacts]:
@@ -179,3 +200,13 @@ def hourly_negative_volume(mentions: Sequence[MentionFacts], now: datetime, hour
             buckets[index] += 1 + m.reposts
             last_hour_posts += index == hours - 1
     return buckets, last_hour_posts
+
+
+def hourly_from_ages(by_age: Mapping[int, tuple[int, int]], hours: int) -> tuple[list[int], int]:
+    """``hourly_negative_volume``'s result from the negative posts and their reposts per
+    whole hour of age (0: published in the last hour before now)."""
+    buckets = [0] * hours
+    for age, (posts, reposts) in by_age.items():
+        if 0 <= age < hours:
+            buckets[hours - 1 - age] = posts + reposts
+    return buckets, by_age.get(0, (0, 0))[0]

@@ -10,7 +10,7 @@ and the web console, so both record who and when the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 
 from monitor.clock_rules import ClockState, checkpoint, clock_view, closing_summary, due_actions
 from monitor.config import BrandConfig, Config
-from monitor.figures import Figures, MentionFacts, figures_by_cause, hourly_negative_volume
-from monitor.models import Incident, IncidentEvent, Mention
+from monitor.figures import Figures
+from monitor.models import Incident, IncidentEvent
 from monitor.notifications import Notification, next_tier, tier_rank
 from monitor.presentation import step_title
 from monitor.thresholds import tier_for, triggers
+from monitor.window_figures import hourly_volumes, window_figures
 
 
 class IncidentError(Exception):
@@ -39,21 +40,7 @@ class EvaluationReport:
     notifications: list[Notification] = field(default_factory=list)
 
 
-# --------------------------------------------------------------------------- loading
-
-
-def load_facts(session: Session, brand: str, since: datetime, until: datetime) -> list[MentionFacts]:
-    """Negative mentions of a brand published in (since, until] (served by an index)."""
-    rows = session.execute(
-        select(
-            Mention.id, Mention.brand, Mention.category, Mention.negative, Mention.published_at, Mention.reposts,
-            Mention.comments, Mention.likes, Mention.kol, Mention.text, Mention.url, Mention.author_name,
-            Mention.author_followers, Mention.source_id, Mention.sentiment, Mention.priority, Mention.first_seen_at,
-        ).where(
-            Mention.brand == brand, Mention.negative.is_(True), Mention.published_at > since, Mention.published_at <= until
-        )
-    ).all()
-    return [MentionFacts(*r) for r in rows]
+# --------------------------------------------------------------------------- history
 
 
 def clock_state(incident: Incident) -> ClockState:
@@ -155,37 +142,28 @@ def evaluate(session: Session, config: Config, now: datetime) -> EvaluationRepor
 
 def evaluate_brand(session: Session, config: Config, brand: BrandConfig, now: datetime, report: EvaluationReport) -> None:
     cfg = config.incidents
-    lookback = cfg.window
-    if cfg.spike.enabled:
-        lookback = max(lookback, timedelta(days=cfg.spike.baseline_days, hours=1))
-    facts = load_facts(session, brand.id, now - lookback, now)
-    figs = figures_by_cause(brand.id, facts, now, cfg.window, cfg.top_posts, cfg.kol_confident_below)
+    # The team closed an incident on these causes: the posts it covered must neither open
+    # it again nor count in the next incident's figures (they would raise its tier with no
+    # new evidence). Only talk that is new since then (published or first found after the
+    # resolution) counts.
+    resolved_at = _last_resolved(session, brand.id, now - cfg.window)
+    figs = window_figures(session, brand.id, now, cfg.window, cfg.top_posts, cfg.kol_confident_below, resolved_at)
     open_by_cause = {
         i.cause: i
         for i in session.scalars(select(Incident).where(Incident.brand == brand.id, Incident.status != "resolved"))
     }
-    resolved_at = _last_resolved(session, brand.id, now - cfg.window)
+    hourly: dict[str, tuple[list[int], int]] = {}
+    if cfg.spike.enabled:
+        # Only a cause without an open incident can open one on a spike.
+        quiet = [cause for cause in figs if cause not in open_by_cause]
+        hourly = hourly_volumes(session, brand.id, quiet, now, cfg.spike.baseline_days * 24 + 1, resolved_at)
     for cause, fig in sorted(figs.items()):
-        cause_facts = [m for m in facts if m.cause == cause]
-        if cause in resolved_at:
-            # The team closed an incident on this cause: the posts it covered must neither
-            # open it again nor count in the next incident's figures (they would raise its
-            # tier with no new evidence). Only talk that is new since then (published or
-            # first found after the resolution) counts.
-            cause_facts = [m for m in cause_facts if m.new_since(resolved_at[cause])]
-            fig = figures_by_cause(brand.id, cause_facts, now, cfg.window, cfg.top_posts,
-                                   cfg.kol_confident_below).get(cause)
-            if fig is None:
-                continue
         incident = open_by_cause.get(cause)
         if incident is not None:
             _update(session, incident, fig, config, now, report)
             continue
-        hourly, last_hour_posts = None, 0
-        if cfg.spike.enabled:
-            hours = cfg.spike.baseline_days * 24 + 1
-            hourly, last_hour_posts = hourly_negative_volume(cause_facts, now, hours)
-        reasons = triggers(fig, cfg, hourly, brand.locale, last_hour_posts)
+        series, last_hour_posts = hourly.get(cause, (None, 0))
+        reasons = triggers(fig, cfg, series, brand.locale, last_hour_posts)
         if reasons:
             open_by_cause[cause] = _open(session, brand, fig, reasons, config, now, report)
     for incident in open_by_cause.values():

@@ -1,0 +1,114 @@
+"""A brand's figures over its sliding window, computed by the database.
+
+Per cause the evaluator needs three numbers (negative posts, their reposts, the latest
+publication) and a handful of rows (the top posts, the KOL posts, the most reposted one)
+out of what may be 100,000 mentions in the window. Loading the window to compute them in
+Python cost about a second a cycle at that size; here one query per brand, served by the
+(brand, negative, published_at) index, returns each cause's totals and only the rows the
+figures can name, and ``monitor.figures.figures_from`` assembles them with the same rules
+as ``figures_for`` over the whole window. The spike trigger's hourly volumes are one
+grouped query per brand over the baseline.
+
+A cause whose incident the team resolved counts only talk that is new since then
+(published or first found after the resolution): the posts the closed incident covered
+must neither open it again nor raise the next one's tier.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, Integer, and_, column, func, or_, select, values
+from sqlalchemy.orm import Session
+
+from monitor.db import UTCDateTime
+from monitor.figures import OTHER, Figures, MentionFacts, Totals, figures_from, hourly_from_ages
+from monitor.models import Mention
+
+# The columns of MentionFacts, in the order of its fields.
+FACT_COLUMNS = (
+    Mention.id, Mention.brand, Mention.category, Mention.negative, Mention.published_at, Mention.reposts,
+    Mention.comments, Mention.likes, Mention.kol, Mention.text, Mention.url, Mention.author_name,
+    Mention.author_followers, Mention.source_id, Mention.sentiment, Mention.priority, Mention.first_seen_at,
+)
+
+
+def cause_of() -> ColumnElement[str]:
+    """MentionFacts.cause in SQL: the category, or 'other' when it is missing or empty."""
+    return func.coalesce(func.nullif(Mention.category, ""), OTHER)
+
+
+def counted(brand: str, since: datetime, until: datetime,
+            resolved_at: Mapping[str, datetime]) -> list[ColumnElement[bool]]:
+    """The negative mentions of ``brand`` published in (since, until] that count: for a
+    cause in ``resolved_at``, only those new since its resolution."""
+    where = [Mention.brand == brand, Mention.negative.is_(True), Mention.published_at > since,
+             Mention.published_at <= until]
+    if resolved_at:
+        cause = cause_of()
+        where.append(or_(
+            cause.not_in(list(resolved_at)),
+            *(and_(cause == c, or_(Mention.published_at > at, Mention.first_seen_at > at)) for c, at in resolved_at.items()),
+        ))
+    return where
+
+
+def window_figures(session: Session, brand: str, now: datetime, window: timedelta, top_n: int = 5,
+                   kol_confident_below: float = 0.25,
+                   resolved_at: Mapping[str, datetime] | None = None) -> dict[str, Figures]:
+    """Figures per cause of the negative mentions of ``brand`` published in (now - window, now]."""
+    cause = cause_of()
+    by_rank = (func.coalesce(Mention.priority, -1.0).desc(), (Mention.reposts + Mention.comments + Mention.likes).desc(),
+               Mention.reposts.desc(), Mention.published_at.desc(), Mention.id.desc())
+    whole = {"partition_by": cause}
+    ranked = select(
+        Mention.id.label("id"),
+        cause.label("cause"),
+        Mention.kol.label("kol"),
+        func.row_number().over(partition_by=cause, order_by=by_rank).label("rank"),
+        func.row_number().over(partition_by=cause, order_by=(Mention.reposts.desc(), Mention.id.desc())).label("by_reposts"),
+        func.count().over(**whole).label("n"),
+        func.sum(Mention.reposts).over(**whole).label("reposts"),
+        func.max(Mention.published_at).over(**whole).label("last"),
+    ).where(*counted(brand, now - window, now, resolved_at or {})).subquery("ranked")
+    # Only the rows the figures can name leave the database: the first top_n by rank, the
+    # most reposted, and every KOL post (each is a trigger and a name in the alert).
+    rows = session.execute(
+        select(ranked.c.cause, ranked.c.n, ranked.c.reposts, ranked.c.last, *FACT_COLUMNS)
+        .join(Mention, Mention.id == ranked.c.id)
+        .where(or_(ranked.c.rank <= top_n, ranked.c.by_reposts == 1, ranked.c.kol.is_(True)))
+    ).all()
+    totals: dict[str, Totals] = {}
+    candidates: dict[str, list[MentionFacts]] = defaultdict(list)
+    for c, n, reposts, last, *facts in rows:
+        totals[c] = Totals(int(n), int(reposts), last)
+        candidates[c].append(MentionFacts(*facts))
+    return {c: figures_from(brand, c, totals[c], candidates[c], top_n, kol_confident_below) for c in totals}
+
+
+def hourly_volumes(session: Session, brand: str, causes: Collection[str], now: datetime, hours: int,
+                   resolved_at: Mapping[str, datetime] | None = None) -> dict[str, tuple[list[int], int]]:
+    """Per cause in ``causes``: the negative volume in each of the last ``hours`` whole hours
+    before ``now``, oldest first, and the negative posts in the last of them (what
+    ``monitor.figures.hourly_negative_volume`` computes from loaded mentions)."""
+    if not causes:
+        return {}
+    # An hour of age k holds (now - (k+1) h, now - k h]; the bounds are compared as stored,
+    # so a post on a boundary falls in the same hour as in Python.
+    ages = values(column("age", Integer), column("lo", UTCDateTime()), column("hi", UTCDateTime()), name="ages").data(
+        [(k, now - timedelta(hours=k + 1), now - timedelta(hours=k)) for k in range(hours)]
+    ).cte("ages")
+    cause = cause_of()
+    rows = session.execute(
+        select(cause, ages.c.age, func.count(), func.sum(Mention.reposts))
+        .select_from(ages)
+        .join(Mention, and_(Mention.published_at > ages.c.lo, Mention.published_at <= ages.c.hi))
+        .where(*counted(brand, now - timedelta(hours=hours), now, resolved_at or {}), cause.in_(list(causes)))
+        .group_by(cause, ages.c.age)
+    ).all()
+    by_cause: dict[str, dict[int, tuple[int, int]]] = {c: {} for c in causes}
+    for c, age, posts, reposts in rows:
+        by_cause[c][int(age)] = (int(posts), int(reposts))
+    return {c: hourly_from_ages(by_age, hours) for c, by_age in by_cause.items()}
