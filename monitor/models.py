@@ -50,6 +50,10 @@ class Mention(Base):
         Index("ix_mentions_brand_published", "brand", "published_at"),
         Index("ix_mentions_brand_negative_published", "brand", "negative", "published_at"),
         Index("ix_mentions_fetched", "fetched_at"),
+        # The evaluator's window: negative mentions only, with every column its aggregate
+        # queries read, so a busy window is read from the index alone (migration 0007).
+        Index("ix_mentions_negative_window", "brand", "negative", "published_at", "category", "priority", "reposts", "comments",
+              "likes", "kol", "first_seen_at", sqlite_where=text("negative IS 1"), postgresql_where=text("negative IS true")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -3,11 +3,12 @@
 Per cause the evaluator needs three numbers (negative posts, their reposts, the latest
 publication) and a handful of rows (the top posts, the KOL posts, the most reposted one)
 out of what may be 100,000 mentions in the window. Loading the window to compute them in
-Python cost about a second a cycle at that size; here one query per brand, served by the
-(brand, negative, published_at) index, returns each cause's totals and only the rows the
-figures can name, and ``monitor.figures.figures_from`` assembles them with the same rules
-as ``figures_for`` over the whole window. The spike trigger's hourly volumes are one
-grouped query per brand over the baseline.
+Python cost about a second a cycle at that size. Here two queries per brand, read from the
+negative-window index alone (``ix_mentions_negative_window``, every column they need), do
+it: one groups the window by cause for the totals, one ranks it (a single sort) so that only
+the rows the figures can name leave the database; ``monitor.figures.figures_from``
+assembles them with the same rules as ``figures_for`` over the whole window. The spike
+trigger's hourly volumes are one grouped query per brand over the baseline.
 
 A cause whose incident the team resolved counts only talk that is new since then
 (published or first found after the resolution): the posts the closed incident covered
@@ -20,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Integer, and_, column, func, or_, select, values
+from sqlalchemy import ColumnElement, Integer, Text, and_, cast, column, func, or_, select, values
 from sqlalchemy.orm import Session
 
 from monitor.db import UTCDateTime
@@ -55,37 +56,49 @@ def counted(brand: str, since: datetime, until: datetime,
     return where
 
 
+def reposts_key(dialect: str) -> ColumnElement[str]:
+    """(reposts, id) as text that sorts like the pair: MAX of it names the most reposted
+    post (the latest id on a tie, as ``max(..., key=(reposts, id))``) in one aggregate.
+    Fixed-width digits compare alike in every collation; counts are never negative."""
+    if dialect == "sqlite":
+        return func.printf("%020d%020d", Mention.reposts, Mention.id)
+    return func.lpad(cast(Mention.reposts, Text), 20, "0").concat(func.lpad(cast(Mention.id, Text), 20, "0"))
+
+
 def window_figures(session: Session, brand: str, now: datetime, window: timedelta, top_n: int = 5,
                    kol_confident_below: float = 0.25,
                    resolved_at: Mapping[str, datetime] | None = None) -> dict[str, Figures]:
     """Figures per cause of the negative mentions of ``brand`` published in (now - window, now]."""
     cause = cause_of()
+    where = counted(brand, now - window, now, resolved_at or {})
+    totals: dict[str, Totals] = {}
+    most_reposted: set[int] = set()
+    for c, n, reposts, last, key in session.execute(
+        select(cause, func.count(), func.sum(Mention.reposts), func.max(Mention.published_at),
+               func.max(reposts_key(session.get_bind().dialect.name)))
+        .where(*where).group_by(cause)
+    ):
+        totals[c] = Totals(int(n), int(reposts), last)
+        most_reposted.add(int(key[20:]))
+    if not totals:
+        return {}
     by_rank = (func.coalesce(Mention.priority, -1.0).desc(), (Mention.reposts + Mention.comments + Mention.likes).desc(),
                Mention.reposts.desc(), Mention.published_at.desc(), Mention.id.desc())
-    whole = {"partition_by": cause}
     ranked = select(
         Mention.id.label("id"),
-        cause.label("cause"),
         Mention.kol.label("kol"),
         func.row_number().over(partition_by=cause, order_by=by_rank).label("rank"),
-        func.row_number().over(partition_by=cause, order_by=(Mention.reposts.desc(), Mention.id.desc())).label("by_reposts"),
-        func.count().over(**whole).label("n"),
-        func.sum(Mention.reposts).over(**whole).label("reposts"),
-        func.max(Mention.published_at).over(**whole).label("last"),
-    ).where(*counted(brand, now - window, now, resolved_at or {})).subquery("ranked")
+    ).where(*where).subquery("ranked")
     # Only the rows the figures can name leave the database: the first top_n by rank, the
     # most reposted, and every KOL post (each is a trigger and a name in the alert).
-    rows = session.execute(
-        select(ranked.c.cause, ranked.c.n, ranked.c.reposts, ranked.c.last, *FACT_COLUMNS)
-        .join(Mention, Mention.id == ranked.c.id)
-        .where(or_(ranked.c.rank <= top_n, ranked.c.by_reposts == 1, ranked.c.kol.is_(True)))
-    ).all()
-    totals: dict[str, Totals] = {}
     candidates: dict[str, list[MentionFacts]] = defaultdict(list)
-    for c, n, reposts, last, *facts in rows:
-        totals[c] = Totals(int(n), int(reposts), last)
-        candidates[c].append(MentionFacts(*facts))
-    return {c: figures_from(brand, c, totals[c], candidates[c], top_n, kol_confident_below) for c in totals}
+    for facts in session.execute(
+        select(*FACT_COLUMNS).join(ranked, Mention.id == ranked.c.id)
+        .where(or_(ranked.c.rank <= top_n, ranked.c.kol.is_(True), ranked.c.id.in_(sorted(most_reposted))))
+    ):
+        m = MentionFacts(*facts)
+        candidates[m.cause].append(m)
+    return {c: figures_from(brand, c, t, candidates[c], top_n, kol_confident_below) for c, t in totals.items()}
 
 
 def hourly_volumes(session: Session, brand: str, causes: Collection[str], now: datetime, hours: int,
