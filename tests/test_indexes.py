@@ -38,11 +38,11 @@ def seed(factory, n: int = 3000) -> None:
 
 
 def captured(engine, work) -> list[tuple[str, object]]:
-    """Every SELECT ``work`` sends, with its parameters."""
+    """Every SELECT ``work`` sends (also one opening with a WITH), with its parameters."""
     seen: list[tuple[str, object]] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT"):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
             seen.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", record)
@@ -95,5 +95,9 @@ def test_evaluation_and_digest_queries_are_served_by_indexes(config_factory, db_
 
     statements = captured(engine, work)
     assert len(statements) >= 5  # the capture saw the work
+    # The evaluator's aggregate queries are among them: the totals by cause, the ranking
+    # and the spike's hourly volumes.
+    assert any("row_number() OVER" in st for st, _ in statements)
+    assert any(st.lstrip().upper().startswith("WITH") and "GROUP BY" in st for st, _ in statements)
     assert full_scans(engine, statements) == []
     engine.dispose()
