@@ -6,7 +6,7 @@ out of what may be 100,000 mentions in the window. Loading the window to compute
 Python cost about a second a cycle at that size. Here two queries per brand, read from the
 negative-window index alone (``ix_mentions_negative_window``, every column they need), do
 it: one groups the window by cause for the totals, one ranks it (a single sort) so that only
-the rows the figures can name leave the database; ``monitor.figures.figures_from``
+the ids of the rows the figures can name leave the database, and those rows are read by id; ``monitor.figures.figures_from``
 assembles them with the same rules as ``figures_for`` over the whole window. The spike
 trigger's hourly volumes are one grouped query per brand over the baseline.
 
@@ -18,10 +18,12 @@ must neither open it again nor raise the next one's tier.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Text, and_, cast, column, func, or_, select, values
+from sqlalchemy import ColumnElement, Integer, and_, column, func, or_, select, text, values
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from monitor.db import UTCDateTime
@@ -56,46 +58,56 @@ def counted(brand: str, since: datetime, until: datetime,
     return where
 
 
-def reposts_key(dialect: str) -> ColumnElement[str]:
-    """(reposts, id) as text that sorts like the pair: MAX of it names the most reposted
-    post (the latest id on a tie, as ``max(..., key=(reposts, id))``) in one aggregate.
-    Fixed-width digits compare alike in every collation; counts are never negative."""
-    if dialect == "sqlite":
-        return func.printf("%020d%020d", Mention.reposts, Mention.id)
-    return func.lpad(cast(Mention.reposts, Text), 20, "0").concat(func.lpad(cast(Mention.id, Text), 20, "0"))
+def most_reposted_key(dialect: str) -> tuple[ColumnElement[Any], Callable[[Any], int]]:
+    """An aggregate of the pair (reposts, id) whose MAX names the most reposted post (the
+    latest id on a tie, as ``max(..., key=(reposts, id))``), and how to read its id.
+
+    PostgreSQL compares arrays element by element; SQLite has none, so the pair becomes
+    fixed-width digits, which compare alike in every collation (counts are never negative).
+    """
+    if dialect == "postgresql":
+        return func.max(postgresql.array([Mention.reposts, Mention.id])), lambda key: int(key[1])
+    return func.max(func.printf("%020d%020d", Mention.reposts, Mention.id)), lambda key: int(key[20:])
 
 
 def window_figures(session: Session, brand: str, now: datetime, window: timedelta, top_n: int = 5,
                    kol_confident_below: float = 0.25,
                    resolved_at: Mapping[str, datetime] | None = None) -> dict[str, Figures]:
     """Figures per cause of the negative mentions of ``brand`` published in (now - window, now]."""
+    dialect = session.get_bind().dialect.name
     cause = cause_of()
     where = counted(brand, now - window, now, resolved_at or {})
+    key, id_of = most_reposted_key(dialect)
     totals: dict[str, Totals] = {}
-    most_reposted: set[int] = set()
-    for c, n, reposts, last, key in session.execute(
-        select(cause, func.count(), func.sum(Mention.reposts), func.max(Mention.published_at),
-               func.max(reposts_key(session.get_bind().dialect.name)))
+    wanted: set[int] = set()
+    for c, n, reposts, last, most in session.execute(
+        select(cause, func.count(), func.sum(Mention.reposts), func.max(Mention.published_at), key)
         .where(*where).group_by(cause)
     ):
         totals[c] = Totals(int(n), int(reposts), last)
-        most_reposted.add(int(key[20:]))
+        wanted.add(id_of(most))
     if not totals:
         return {}
+    partition = cause
+    if dialect == "postgresql":
+        # The ranking sorts the whole window: in memory, not in a temporary file (the
+        # default work_mem spills a window of 50,000 negative posts to disk), and by the
+        # bytes of the cause, not by the locale's collation (a third of the sort's time).
+        session.execute(text("SET LOCAL work_mem = '32MB'"))
+        partition = cause.collate("C")
     by_rank = (func.coalesce(Mention.priority, -1.0).desc(), (Mention.reposts + Mention.comments + Mention.likes).desc(),
                Mention.reposts.desc(), Mention.published_at.desc(), Mention.id.desc())
     ranked = select(
         Mention.id.label("id"),
         Mention.kol.label("kol"),
-        func.row_number().over(partition_by=cause, order_by=by_rank).label("rank"),
+        func.row_number().over(partition_by=partition, order_by=by_rank).label("rank"),
     ).where(*where).subquery("ranked")
     # Only the rows the figures can name leave the database: the first top_n by rank, the
-    # most reposted, and every KOL post (each is a trigger and a name in the alert).
+    # most reposted, and every KOL post (each is a trigger and a name in the alert). They
+    # are read by id after the ranking, so no plan joins the ranking to the whole table.
+    wanted.update(session.scalars(select(ranked.c.id).where(or_(ranked.c.rank <= top_n, ranked.c.kol.is_(True)))))
     candidates: dict[str, list[MentionFacts]] = defaultdict(list)
-    for facts in session.execute(
-        select(*FACT_COLUMNS).join(ranked, Mention.id == ranked.c.id)
-        .where(or_(ranked.c.rank <= top_n, ranked.c.kol.is_(True), ranked.c.id.in_(sorted(most_reposted))))
-    ):
+    for facts in session.execute(select(*FACT_COLUMNS).where(Mention.id.in_(sorted(wanted)))):
         m = MentionFacts(*facts)
         candidates[m.cause].append(m)
     return {c: figures_from(brand, c, t, candidates[c], top_n, kol_confident_below) for c, t in totals.items()}
