@@ -22,9 +22,8 @@ multiprocessing's resource tracker, and whichever crawl child is running when sa
 the largest crawl child seen is reported too. A crawl child shares most of its pages
 with the fork server, so their RSS double-counts; PSS adds up what they hold together.
 
-The evaluator holds the figures of its sliding window (``incidents.window``, 24 h by
-default) in memory each cycle, so memory grows with the window's content until the
-window is full. ``--window`` shortens it so that a 30-minute run reaches the steady
+The evaluator's work grows with the content of its sliding window (``incidents.window``,
+24 h by default: the database ranks and sums it each cycle) until the window is full. ``--window`` shortens it so that a 30-minute run reaches the steady
 state a real deployment reaches after a day: from then on memory must stay flat.
 
 The database (SQLite), config and alert file live in a temporary folder removed at the
