@@ -3,12 +3,13 @@
 Per cause the evaluator needs three numbers (negative posts, their reposts, the latest
 publication) and a handful of rows (the top posts, the KOL posts, the most reposted one)
 out of what may be 100,000 mentions in the window. Loading the window to compute them in
-Python cost about a second a cycle at that size. Here two queries per brand, read from the
-negative-window index alone (``ix_mentions_negative_window``, every column they need), do
-it: one groups the window by cause for the totals, one ranks it (a single sort) so that only
-the ids of the rows the figures can name leave the database, and those rows are read by id; ``monitor.figures.figures_from``
-assembles them with the same rules as ``figures_for`` over the whole window. The spike
-trigger's hourly volumes are one grouped query per brand over the baseline.
+Python cost about a second a cycle at that size. Here two queries per brand do it, read
+from the negative-window index alone (``ix_mentions_negative_window`` holds every column
+they need): one groups the window by cause for the totals, one ranks it (a single sort) so
+that only the ids of the rows the figures can name leave the database; those rows are then
+read by id, and ``monitor.figures.figures_from`` assembles them with the same rules as
+``figures_for`` over the whole window. The spike trigger's hourly volumes are one grouped
+query per brand over the baseline.
 
 A cause whose incident the team resolved counts only talk that is new since then
 (published or first found after the resolution): the posts the closed incident covered

@@ -75,7 +75,8 @@ def test_figures_from_the_database_equal_figures_from_every_mention_of_the_windo
             now = NOW - timedelta(minutes=rnd.choice((0, 0, 30)))
             window = timedelta(hours=rnd.choice((1, 6, 24)))
             top_n, below = rnd.choice((1, 3, 5)), rnd.choice((0.25, 0.3))
-            resolved_at = {c: now - timedelta(hours=rnd.randint(0, 5)) for c in rnd.sample(["product_quality", "other"], rnd.randint(0, 2))}
+            resolved = rnd.sample(["product_quality", "other"], rnd.randint(0, 2))
+            resolved_at = {c: now - timedelta(hours=rnd.randint(0, 5)) for c in resolved}
             with session_scope(factory) as s:
                 facts = _loaded(s, "b1")
                 expected = _expected(facts, now, window, top_n, below, resolved_at)
