@@ -89,6 +89,7 @@ def test_scoring_chinese_and_english_loads_snownlps_classifier_at_most_never_its
         loaded = loaded_after(code, {"REPMON_CACHE_DIR": str(tmp_path / "cache")})
         assert [m for m in loaded if m == "snownlp" or m.startswith("snownlp.")] == [], cache
         assert "jieba" in loaded and "opencc" in loaded  # what it does use
+        assert "pkg_resources" not in loaded  # jieba imports it only to open its own files
 
 
 def test_the_service_module_loads_no_crawler_and_no_scorer():
