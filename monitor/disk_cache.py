@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from monitor.gcpause import gc_paused
+
 T = TypeVar("T")
 ENV = "REPMON_CACHE_DIR"
 # Entries kept per name: the bundled models and a few trained ones. Older ones (models
@@ -66,6 +68,11 @@ def cached(name: str, sources: Iterable[Path], build: Callable[[], T], params: A
     """``build()``'s result, read from the cache when an entry for these sources exists,
     else built and written there. The result must be marshal-able (dicts, lists, tuples,
     str, int, float, bool, None); ``params`` (a repr-able value) is part of the key."""
+    with gc_paused():  # model data: many objects, all long-lived (see monitor.gcpause)
+        return _cached(name, list(sources), build, params)
+
+
+def _cached(name: str, sources: list[Path], build: Callable[[], T], params: Any) -> T:
     folder = cache_dir()
     if folder is None:
         return build()

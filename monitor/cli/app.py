@@ -8,7 +8,9 @@ the database layer and the crawlers are imported inside the commands that use th
 
 from __future__ import annotations
 
+import atexit
 import functools
+import gc
 import importlib
 import logging
 import sys
@@ -20,11 +22,19 @@ import click
 
 from monitor.clock import parse_now
 from monitor.defaults import DEFAULT_CONFIG_PATH
+from monitor.gcpause import gc_paused
 
 if TYPE_CHECKING:
     from monitor.config import Config, ConfigError
 
 EXIT_CONFIG = 2
+
+# The interpreter's last act is a full collection over every object still alive: for a
+# short command, a fifth of its CPU time (repmon status: 0.70 s → 0.52 s with the pause
+# around the config's imports below, measured side by side), spent proving that modules
+# are not garbage. Freezing at exit (atexit handlers run before it) takes everything out of
+# it; what is left unfreed at exit is the operating system's to reclaim.
+atexit.register(gc.freeze)
 
 # Each top-level command and the module that declares it.
 COMMAND_MODULES = {
@@ -92,7 +102,8 @@ def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )
     @functools.wraps(func)
     def wrapper(*args: Any, config_path: Path, **kwargs: Any) -> Any:
-        config = kwargs["config"] = load_or_exit(config_path)
+        with gc_paused():  # the config's imports: long-lived objects (see monitor.gcpause)
+            config = kwargs["config"] = load_or_exit(config_path)
         from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 
         try:

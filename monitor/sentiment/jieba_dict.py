@@ -23,6 +23,7 @@ from pathlib import Path
 from types import ModuleType
 
 from monitor.disk_cache import cache_dir
+from monitor.gcpause import gc_paused
 
 CACHE_FILE = "jieba.cache"  # jieba's name for the default dictionary's cache
 
@@ -55,10 +56,11 @@ def load_jieba(extra_words: tuple[str, ...] = ()) -> ModuleType:
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.dt
     folder = cache_dir()
-    if folder is not None and not tokenizer.initialized:
-        tokenizer.tmp_dir = str(folder)  # where jieba writes the file when it has to build it
-        _read_cache(tokenizer, folder / CACHE_FILE)
-    jieba.initialize()
+    with gc_paused():  # half a million words, all long-lived (see monitor.gcpause)
+        if folder is not None and not tokenizer.initialized:
+            tokenizer.tmp_dir = str(folder)  # where jieba writes the file when it has to build it
+            _read_cache(tokenizer, folder / CACHE_FILE)
+        jieba.initialize()
     for word in extra_words:
         jieba.add_word(word)
     return jieba
