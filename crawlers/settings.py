@@ -20,6 +20,8 @@ def build_settings(ctx: IngestContext, source: SourceBase, progress: bool = Fals
     return {
         SETTINGS_KEY: ctx,
         "REPMON_PROGRESS": progress,
+        "REPMON_BATCH_ITEMS": crawl.batch_size,
+        "REPMON_BATCH_SECONDS": crawl.batch_wait.total_seconds(),
         "ITEM_PIPELINES": PIPELINES,
         "EXTENSIONS": {
             "crawlers.extensions.SourceRunRecorder": 100,
