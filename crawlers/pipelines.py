@@ -14,7 +14,9 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from itemadapter import ItemAdapter
 from scrapy import Spider
@@ -246,6 +248,8 @@ class BatchStorePipeline(_Stage):
         self.pending: list[NormalMention] = []
         self.first_at = 0.0
         self.timer: Any = None
+        self.after_flush: list[Callable[[], None]] = []  # see after_commit
+        _STAGES[crawler] = self
 
     def process_item(self, m: NormalMention, spider: Spider | None = None) -> NormalMention:
         if not self.pending:
@@ -278,8 +282,13 @@ class BatchStorePipeline(_Stage):
                 self.timer.cancel()
             self.timer = None
         batch, self.pending = self.pending, []
-        if not batch:
-            return
+        callbacks, self.after_flush = self.after_flush, []
+        if batch:
+            self._flush(batch)
+        for callback in callbacks:
+            callback()
+
+    def _flush(self, batch: list[NormalMention]) -> None:
         try:
             with session_scope(self.ctx.session_factory) as s:
                 outcomes = self._store_batch(s, batch)
@@ -333,6 +342,24 @@ class BatchStorePipeline(_Stage):
             log.error("scoring %s/%s failed: %s: %s", m.source_id, m.external_id, exc.__class__.__name__, exc)
             return Outcome("dropped", "score_failed", exc.__class__.__name__)
         return None
+
+
+_STAGES: "WeakKeyDictionary[Crawler, BatchStorePipeline]" = WeakKeyDictionary()
+
+
+def after_commit(crawler: Crawler, callback: Callable[[], None]) -> None:
+    """Call ``callback`` once every mention handed to ``crawler``'s store stage so far is
+    stored (committed, or dropped and counted): at once when none is waiting.
+
+    A distributed round counts a page as done only then (crawlers.distributed), so a
+    worker killed with a batch uncommitted leaves its round open and the next round
+    reads those pages again.
+    """
+    stage = _STAGES.get(crawler)
+    if stage is None or not stage.pending:
+        callback()
+    else:
+        stage.after_flush.append(callback)
 
 
 PIPELINES = {

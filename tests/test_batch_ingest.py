@@ -13,7 +13,7 @@ from scrapy.utils.test import get_crawler
 from sqlalchemy import delete, event, select
 
 from crawlers.context import SETTINGS_KEY, IngestContext
-from crawlers.pipelines import BatchStorePipeline, score_mention
+from crawlers.pipelines import BatchStorePipeline, after_commit, score_mention
 from monitor.clock import FixedClock
 from monitor.db import session_scope
 from monitor.mention import NormalMention
@@ -187,3 +187,18 @@ def test_a_batch_whose_stored_row_vanished_before_its_update_fails_whole_so_the_
 def _score(p: BatchStorePipeline, m: NormalMention):
     score_mention(p.ctx, m)
     return m.score
+
+
+def test_a_page_counts_as_done_only_once_its_waiting_mentions_are_committed(stage):
+    """What a distributed round waits for before it counts a page off (crawlers.distributed)."""
+    make, factory = stage
+    p = make(REPMON_BATCH_ITEMS=10, REPMON_BATCH_SECONDS=60)
+    seen: list[int] = []
+    after_commit(p.crawler, lambda: seen.append(len(stored(factory))))
+    assert seen == [0]  # nothing waits: at once
+    p.process_item(post("a"))
+    p.process_item(post("b"))
+    after_commit(p.crawler, lambda: seen.append(len(stored(factory))))
+    assert seen == [0]
+    p.close_spider()
+    assert seen == [0, 2]
