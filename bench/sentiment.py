@@ -1,6 +1,6 @@
 """Sentiment figures on every labelled public set, repmon beside plain SnowNLP / plain VADER.
 
-    python bench/sentiment.py [--data ../shared/data] [--limit N] [--no-refit]
+    python bench/sentiment.py [--data ../shared/data] [--limit N] [--no-refit] [--end-to-end-only]
 
 What each model saw: repmon's Chinese model learnt from the *train* splits of SMP2020-EWECT
 (training file), ATEC questions, weibo_senti, online_shopping and waimai (plus SnowNLP's own
@@ -15,12 +15,20 @@ else neutral (the product's defaults). Plain SnowNLP is two-way: negative when
 when ≥ 0.05, else neutral (its documented cuts). ``--limit`` takes an evenly spaced sample
 per set (plain SnowNLP manages about a hundred texts a second). ``--no-refit`` skips the
 leave-one-category-out and leave-one-airline-out refits (a few minutes).
+
+End to end: 2,000 texts of the weibo_senti test split piped through ``repmon score`` (a
+fresh process: start-up, models loaded from repmon's cache folder, one JSON line per text)
+and through plain SnowNLP in a fresh process (``import snownlp`` and one
+``SnowNLP(text).sentiments`` per line), wall-clock seconds from start to the last line, the least of three runs taken in turns.
+``--end-to-end-only`` runs just that.
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -74,8 +82,11 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="evenly spaced sample per set")
     ap.add_argument("--no-refit", action="store_true", help="skip the held-out-group refits")
     ap.add_argument("--refit-only", action="store_true", help="only the held-out-group refits")
+    ap.add_argument("--end-to-end-only", action="store_true", help="only the end-to-end run of repmon score")
     args = ap.parse_args()
     data: Path = args.data
+    if args.end_to_end_only:
+        return end_to_end(data)
 
     from snownlp import SnowNLP
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -144,8 +155,41 @@ def main() -> None:
     print(f"\n{smp_name}\n{confusion(sample(smp_rows, args.limit), repmon_zh).table()}")
     print(f"\nairline tweets (test)\n{confusion(sample(en_rows, args.limit), repmon_en).table()}")
 
+    end_to_end(data)
     if not args.no_refit:
         refits(data, args, fz, snownlp, plain_vader)
+
+
+SNOWNLP_SCRIPT = """
+import sys
+from snownlp import SnowNLP
+for line in sys.stdin:
+    print(SnowNLP(line.rstrip("\\n")).sentiments)
+"""
+
+
+def end_to_end(data: Path, n: int = 2000, runs: int = 3) -> None:
+    """``repmon score`` against plain SnowNLP on ``n`` texts, each in a fresh process, start-up included."""
+    texts = [r.text.replace("\n", " ").replace("\r", " ") for r in corpora.weibo(data) if corpora.split_of(r.text) == "test"]
+    texts = sample([t for t in texts if t.strip()], n)
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "config.yaml"
+        config.write_text("brands:\n  - {id: b, name: B, keywords: {any: [b]}}\n", encoding="utf-8")
+        stdin = "\n".join(texts) + "\n"
+        repmon = [str(Path(sys.executable).with_name("repmon")), "score", "--config", str(config)]
+        # The cache folder, built once per machine (both models: some weibo posts are mixed).
+        subprocess.run(repmon, input="预热\nwarm up\n", text=True, capture_output=True, check=True)
+        seconds: dict[str, float] = {}
+        for _ in range(runs):  # interleaved, so both see the same load; the least of the runs counts
+            for name, cmd in (("repmon score", repmon), ("plain SnowNLP", [sys.executable, "-c", SNOWNLP_SCRIPT])):
+                started = time.perf_counter()
+                out = subprocess.run(cmd, input=stdin, text=True, capture_output=True, check=True).stdout
+                seconds[name] = min(seconds.get(name, 1e9), time.perf_counter() - started)
+                assert len(out.splitlines()) == len(texts), (name, len(out.splitlines()))
+    ours, theirs = seconds["repmon score"], seconds["plain SnowNLP"]
+    print(f"\nEnd to end, {len(texts):,} weibo_senti test texts, each tool in a fresh process (start-up included; "
+          f"least of {runs} interleaved runs):")
+    print(f"  plain SnowNLP {theirs:6.2f} s   repmon score {ours:6.2f} s   ({theirs / ours:.1f}× plain SnowNLP)")
 
 
 def refits(data: Path, args: argparse.Namespace, fz: Featurizer, snownlp: Callable[[str], int],

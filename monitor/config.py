@@ -31,9 +31,8 @@ from pydantic import (
 
 from monitor import secrets
 from monitor.durations import Duration, parse_duration  # noqa: F401  (parse_duration: re-exported)
+from monitor.defaults import DEFAULT_CONFIG_PATH
 from monitor.sources_config import SourceConfig
-
-DEFAULT_CONFIG_PATH = Path("config.yaml")
 
 
 

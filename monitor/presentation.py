@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor.config import CheckpointConfig
+if TYPE_CHECKING:  # annotations only: the config's pydantic models need not load for formatting
+    from monitor.config import CheckpointConfig
 
 LOCALES = ("zh-CN", "en")
 DEFAULT_LOCALE = "zh-CN"

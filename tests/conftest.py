@@ -7,8 +7,11 @@ into a failure so CI always runs them.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +20,14 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.support.factories import BRAND_YAML, make_config
+
+# repmon's cache folder (jieba's dictionary, the models' weights) for this test session:
+# built once by the first test that scores, then reused by every repmon process the tests
+# start (they inherit the environment), and never the developer's own cache. Set
+# REPMON_CACHE_DIR to keep one across sessions.
+if "REPMON_CACHE_DIR" not in os.environ:
+    os.environ["REPMON_CACHE_DIR"] = tempfile.mkdtemp(prefix="repmon-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["REPMON_CACHE_DIR"], ignore_errors=True)
 
 REQUIRE_SERVICES = os.environ.get("REPMON_REQUIRE_SERVICES") == "1"
 PG_URL = os.environ.get("REPMON_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

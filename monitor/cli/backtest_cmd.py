@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor.cli.app import config_option, fail, main
 from monitor.clock import ensure_utc
-from monitor.config import Config
 from monitor.presentation import tier_name
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 
 @main.command("backtest")

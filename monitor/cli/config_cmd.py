@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from monitor.cli.app import EXIT_CONFIG, main, print_config_error
-from monitor.config import DEFAULT_CONFIG_PATH, ConfigError, load_config
+from monitor.defaults import DEFAULT_CONFIG_PATH
 
 
 @main.group("config")
@@ -20,6 +20,8 @@ def config_group() -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_CONFIG_PATH, show_default=True)
 def config_check(config_path: Path) -> None:
     """Validate the config file: exit 0 if good, 2 with one line per problem if not."""
+    from monitor.config import ConfigError, load_config
+
     try:
         cfg = load_config(config_path)
     except ConfigError as exc:

@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+from typing import TYPE_CHECKING
+
 import click
 
-from crawlers.runner import CrawlResult, crawl
-from monitor.cli.app import config_option, main
+from monitor.cli.app import config_option, main, now_option
 from monitor.clock import parse_now
-from monitor.config import Config
 from monitor.secrets import redact
 
-
-def _valid_now(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is not None:
-        try:
-            parse_now(value)
-        except ValueError:
-            raise click.BadParameter(f"not an ISO time: {value!r} (e.g. 2026-06-15T10:00:00+08:00)") from None
-    return value
-
-
-def now_option(func):
-    return click.option(
-        "--now",
-        "now_iso",
-        default=None,
-        metavar="ISO",
-        callback=_valid_now,
-        help="Pretend it is this time (ISO 8601): for drills, replays and tests.",
-    )(func)
+if TYPE_CHECKING:
+    from crawlers.runner import CrawlResult
+    from monitor.config import Config
 
 
 def print_crawl_summary(results: list[CrawlResult]) -> None:
@@ -69,6 +54,9 @@ def print_crawl_summary(results: list[CrawlResult]) -> None:
 @config_option
 def crawl_cmd(source_id: str, now_iso: str | None, config: Config) -> None:
     """Run one source once through the ingest pipeline."""
+    # Here, not at the top: crawlers.runner brings the database layer, which the other
+    # commands' start-up (repmon --help, status) should not pay for.
+    from crawlers.runner import crawl
     from monitor.migrate import database
 
     try:
@@ -79,8 +67,6 @@ def crawl_cmd(source_id: str, now_iso: str | None, config: Config) -> None:
                                  param_hint="SOURCE_ID") from None
     with database(config):
         pass  # the schema is brought to head here; the crawl opens its own connections
-    import sys
-
     results = crawl(config, [source], now=parse_now(now_iso).now() if now_iso else None, progress=sys.stderr.isatty())
     print_crawl_summary(results)
     if not all(r.ok for r in results):

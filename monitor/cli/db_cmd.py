@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from monitor.cli.app import config_option, fail, main
-from monitor.config import Config
-from monitor.db import make_engine
 from monitor.secrets import mask_url
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 
 @main.group("db")
@@ -21,6 +24,7 @@ def db_upgrade(config: Config) -> None:
     """Apply the schema migrations to the configured database."""
     from sqlalchemy.exc import OperationalError
 
+    from monitor.db import make_engine
     from monitor.migrate import upgrade
 
     url = config.database_url()

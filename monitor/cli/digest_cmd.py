@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
 
-from monitor.cli.app import config_option, fail, main
-from monitor.cli.crawl_cmd import now_option
+from monitor.cli.app import config_option, fail, main, now_option
 from monitor.clock import parse_now
-from monitor.config import Config
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 
 @main.command("digest")

@@ -6,16 +6,16 @@ import getpass
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import select
 
-from monitor.cli.app import config_option, fail, main
-from monitor.cli.crawl_cmd import now_option
+from monitor.cli.app import config_option, fail, main, now_option
 from monitor.clock import parse_now
-from monitor.config import Config, parse_duration
 from monitor.presentation import format_duration, format_local, tier_name
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 
 def _actor_option(func: Callable) -> Callable:
@@ -43,6 +43,8 @@ def incidents_group() -> None:
 @config_option
 def incidents_list(show_all: bool, fmt: str, now_iso: str | None, config: Config) -> None:
     """Open incidents (with --all, every incident), newest first."""
+    from sqlalchemy import select
+
     from monitor.db import session_scope
     from monitor.incidents import incident_dict
     from monitor.migrate import database
@@ -175,6 +177,8 @@ def incidents_resolve(incident_id: int, actor: str | None, now_iso: str | None, 
 @config_option
 def incidents_silence(incident_id: int, duration: str, actor: str | None, now_iso: str | None, config: Config) -> None:
     """Mute reminders and status updates for a while (a tier rise still notifies)."""
+    from monitor.durations import parse_duration
+
     try:
         span = parse_duration(duration)
     except ValueError as exc:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor.cli.app import config_option, main
 from monitor.clock import ensure_utc
-from monitor.config import Config
-from monitor.models import Mention
 from monitor.presentation import format_local
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 
 def _since(since: str | None) -> datetime | None:
@@ -107,6 +109,7 @@ def mentions_rescore(brand: str | None, since: str | None, batch: int, config: C
     from sqlalchemy import select
 
     from monitor.db import session_scope
+    from monitor.models import Mention
     from monitor.migrate import database
     from monitor.scoring import Scorer
     from monitor.store import set_score

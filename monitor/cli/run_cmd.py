@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from crawlers.runner import crawl
-from monitor.cli.app import config_option, fail, main
-from monitor.cli.crawl_cmd import now_option, print_crawl_summary
+from monitor.cli.app import config_option, fail, main, now_option
+from monitor.cli.crawl_cmd import print_crawl_summary
 from monitor.clock import parse_now
-from monitor.config import Config
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 
 def _serve(config: Config, standby: bool = False) -> None:
@@ -47,8 +50,10 @@ def run_cmd(once: bool, standby: bool, now_iso: str | None, config: Config) -> N
     if not once:
         _serve(config, standby)
         return
-    # Here, not at the top: slack_sdk and httpx would slow every other repmon command's start.
+    # Here, not at the top: slack_sdk and httpx (alerts), and the database layer (crawlers.runner),
+    # would slow every other repmon command's start.
     from alerts.delivery import Deliverer
+    from crawlers.runner import crawl
     from monitor.cycle import evaluate_and_enqueue
 
     clock = parse_now(now_iso)

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor.cli.app import config_option, fail, load_or_exit, main
-from monitor.config import DEFAULT_CONFIG_PATH, Config
+from monitor.defaults import DEFAULT_CONFIG_PATH
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 
 @main.command("score")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor.cli.app import config_option, main
-from monitor.config import Config
 from monitor.presentation import format_local
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 
 @main.command("sources")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy import func, select
 
 from monitor.cli.app import config_option, main
 from monitor.clock import SystemClock
-from monitor.config import Config
 from monitor.presentation import format_ago, tier_name
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 
 @main.command("status")
@@ -18,6 +20,8 @@ from monitor.presentation import format_ago, tier_name
 @config_option
 def status_cmd(fmt: str, config: Config) -> None:
     """Whether the service runs, its last cycle, outbox backlog, failing sources, open incidents."""
+    from sqlalchemy import func, select
+
     from monitor.db import session_scope
     from monitor.lock import read_lock
     from monitor.migrate import database, is_current

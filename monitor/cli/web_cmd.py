@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from monitor.cli.app import config_option, fail, main
-from monitor.config import Config
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 
 def server_config(app: Any, config: Config, host: str | None = None, port: int | None = None) -> Any:

