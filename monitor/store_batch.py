@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import String, any_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -76,7 +76,14 @@ class MentionBatch:
             by_source.setdefault(source_id, []).append(external_id)
         found: dict[Key, dict[str, Any]] = {}
         for source_id, ids in by_source.items():
-            q = select(MENTIONS).where(Mention.source_id == source_id, Mention.external_id.in_(ids)).order_by(Mention.id)
+            if self.dialect == "postgresql":
+                # One array parameter, not one per id: psycopg prepares a statement it sees
+                # often, and PostgreSQL's generic plan for "IN ($2 … $501)" scanned the whole
+                # table (ingest slowed as the table grew).
+                wanted = Mention.external_id == any_(bindparam("ids", ids, type_=postgresql.ARRAY(String)))
+            else:
+                wanted = Mention.external_id.in_(ids)
+            q = select(MENTIONS).where(Mention.source_id == source_id, wanted).order_by(Mention.id)
             if self.dialect != "sqlite":
                 q = q.with_for_update()
             for r in self.session.execute(q).mappings():
