@@ -9,7 +9,8 @@
   worker may fetch any page and none fetches one twice. Mentions go through the normal
   pipelines into the shared database.
 - Each round counts its open requests in ``<prefix>:<source>:inflight`` (+1 when a request
-  is scheduled, −1 when its callback or errback has finished). A retry or a redirect is a
+  is scheduled, −1 when its callback or errback has finished and the mentions it yielded
+  are committed). A retry or a redirect is a
   copy of a counted request that takes over its count (the original never reaches a
   callback); a download failure, whose errback bypasses the spider middlewares, is
   counted off in the errback. At 0 the round is done. A
@@ -28,6 +29,7 @@ from typing import Any
 from scrapy import signals
 from scrapy_redis.spiders import RedisMixin
 
+from crawlers.pipelines import after_commit
 from monitor.config import Config
 
 log = logging.getLogger(__name__)
@@ -124,6 +126,7 @@ class RoundTracker:
     def __init__(self, crawler: Any):
         from scrapy_redis.connection import from_settings
 
+        self.crawler = crawler
         self.server = from_settings(crawler.settings)
         self.key = inflight_key(crawler.settings)
         # Requests whose response is being processed: the mark moved here from the meta.
@@ -156,7 +159,9 @@ class RoundTracker:
 
     def _finished(self, request: Any) -> None:
         if request is not None and self._open.pop(id(request), None) is not None:
-            self.server.decr(self.key)
+            # The page's mentions may still wait in the store stage's batch: the page is
+            # done when they are committed.
+            after_commit(self.crawler, lambda: self.server.decr(self.key))
         else:
             _settle(self.server, self.key, request)
 

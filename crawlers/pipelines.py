@@ -1,4 +1,4 @@
-"""Ingest as Scrapy item pipelines: normalise → brand match → dedupe → score → store.
+"""Ingest as Scrapy item pipelines: normalise → brand match → (dedupe → score → store, in batches).
 
 Spiders only parse; everything a mention goes through after that happens here.
 A bad item is dropped with a reason counted in the crawl stats under
@@ -12,13 +12,18 @@ exactly one of ``repmon/new``, ``repmon/updated``, ``repmon/unchanged`` or
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from itemadapter import ItemAdapter
 from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.logformatter import LogFormatter
+from sqlalchemy.orm import Session
 
 from crawlers.context import SETTINGS_KEY, IngestContext
 from crawlers.normalise import FUTURE_SKEW, clean_text, parse_bool, parse_count, parse_time
@@ -26,6 +31,7 @@ from monitor.db import session_scope
 from monitor.matching import match_brand
 from monitor.mention import NormalMention
 from monitor.store import find_mention, save_mention
+from monitor.store_batch import MentionBatch
 
 log = logging.getLogger(__name__)
 
@@ -185,75 +191,179 @@ class BrandMatchPipeline(_Stage):
         return m
 
 
-class DedupePipeline(_Stage):
-    """Find the stored copy of a re-crawled post, so it is updated rather than stored twice."""
+def score_mention(ctx: IngestContext, m: NormalMention) -> None:
+    """Sentiment, negative flag, category, KOL flag and priority, onto ``m.score``.
+
+    Re-crawled posts are scored again: their new figures (followers, reach) move the KOL
+    flag and priority, and a figure the re-crawl left out is taken from the stored copy
+    (``m.stored``). The scorer itself does no I/O.
+    """
+    brand = ctx.config.brand(m.brand)  # type: ignore[arg-type]
+    st = m.stored
+
+    def known(value: Any, field: str, default: Any) -> Any:
+        if value is not None:
+            return value
+        return getattr(st, field) if st is not None else default
+
+    m.score = ctx.scorer.score(
+        m.text,
+        brand=brand,
+        followers=known(m.author_followers, "author_followers", None),
+        verified=known(m.author_verified, "author_verified", None),
+        author_id=known(m.author_id, "author_id", None),
+        author_name=known(m.author_name, "author_name", None),
+        reposts=known(m.reposts, "reposts", 0),
+        comments=known(m.comments, "comments", 0),
+        likes=known(m.likes, "likes", 0),
+    )
+
+
+@dataclass
+class Outcome:
+    """What became of one mention of a batch: stored ("new", "updated", "unchanged") or
+    dropped for ``reason``."""
+
+    kind: str
+    reason: str = ""
+    detail: str = ""
+
+
+class BatchStorePipeline(_Stage):
+    """Dedupe → score → store, a batch at a time, each batch in one transaction.
+
+    Mentions are collected until ``REPMON_BATCH_ITEMS`` (500) are waiting or the first
+    of them has waited ``REPMON_BATCH_SECONDS`` (1 s), and when the spider closes. A
+    batch is one lookup of the stored copies, the scoring (a re-crawl falls back to
+    its stored figures), and bulk writes (:class:`monitor.store_batch.MentionBatch`).
+    Outcomes are counted only once the batch is committed, so a crash loses the figures
+    with the mentions and the next run reads them again. When a bulk statement fails,
+    the batch is stored one mention at a time, so only the bad one is dropped.
+    """
+
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        self.max_items = crawler.settings.getint("REPMON_BATCH_ITEMS", 500)
+        self.max_wait = crawler.settings.getfloat("REPMON_BATCH_SECONDS", 1.0)
+        self.pending: list[NormalMention] = []
+        self.first_at = 0.0
+        self.timer: Any = None
+        self.after_flush: list[Callable[[], None]] = []  # see after_commit
+        _STAGES[crawler] = self
 
     def process_item(self, m: NormalMention, spider: Spider | None = None) -> NormalMention:
+        if not self.pending:
+            self.first_at = time.monotonic()
+            self._arm_timer()
+        self.pending.append(m)
+        if len(self.pending) >= self.max_items or time.monotonic() - self.first_at >= self.max_wait:
+            self.flush()
+        return m
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        self.flush()
+
+    def _arm_timer(self) -> None:
+        # A quiet source (the last page, a worker between rounds) must not hold its
+        # mentions back longer than the batch window.
+        from twisted.internet import reactor
+
+        if self.timer is None and reactor.running:
+            self.timer = reactor.callLater(self.max_wait, self._timer_fired)
+
+    def _timer_fired(self) -> None:
+        self.timer = None
+        self.flush()
+
+    def flush(self) -> None:
+        """Store what is waiting and count each mention's outcome."""
+        if self.timer is not None:
+            if self.timer.active():
+                self.timer.cancel()
+            self.timer = None
+        batch, self.pending = self.pending, []
+        callbacks, self.after_flush = self.after_flush, []
+        if batch:
+            self._flush(batch)
+        for callback in callbacks:
+            callback()
+
+    def _flush(self, batch: list[NormalMention]) -> None:
+        try:
+            with session_scope(self.ctx.session_factory) as s:
+                outcomes = self._store_batch(s, batch)
+        except Exception as exc:  # one bad row or a lost race: store them one by one
+            log.warning("storing a batch of %d mentions failed (%s: %s); storing them one by one",
+                        len(batch), exc.__class__.__name__, str(exc).splitlines()[0][:200] if str(exc) else "")
+            self.stats.inc_value("repmon/batch_fallbacks")
+            outcomes = [self._store_one(m) for m in batch]
+        for m, outcome in zip(batch, outcomes):
+            if outcome.reason:
+                self.drop(outcome.reason, outcome.detail)
+                continue
+            self.stats.inc_value(f"repmon/{outcome.kind}")
+            if outcome.kind == "new" and m.score and m.score.negative:
+                self.stats.inc_value(f"repmon/negative/{m.brand}")
+
+    def _store_batch(self, s: Session, batch: list[NormalMention]) -> list[Outcome]:
+        stored = MentionBatch(s, ((m.source_id, m.external_id) for m in batch))
+        outcomes: list[Outcome | None] = []
+        kept = []
+        for m in batch:
+            m.stored = stored.current(m)
+            m.existing_id = m.stored.existing_id if m.stored else None
+            failed = self._score(m)
+            outcomes.append(failed)
+            if failed is None:
+                stored.add(m)
+                kept.append(len(outcomes) - 1)
+        for i, (kind, _) in zip(kept, stored.write()):
+            outcomes[i] = Outcome(kind)
+        return outcomes  # type: ignore[return-value]
+
+    def _store_one(self, m: NormalMention) -> Outcome:
         try:
             with session_scope(self.ctx.session_factory) as s:
                 found = find_mention(s, m.source_id, m.external_id)
-        except Exception as exc:  # as in StorePipeline: counted, never a lost item or a dead crawl
-            log.error("looking up %s/%s failed: %s", m.source_id, m.external_id, exc.__class__.__name__)
-            raise self.drop("store_failed", exc.__class__.__name__) from None
-        if found:
-            m.existing_id = found.existing_id
-            m.stored = found
-        return m
-
-
-class ScorePipeline(_Stage):
-    """Sentiment, negative flag, category, KOL flag and priority. Re-crawled posts are
-    scored again: their new figures (followers, reach) move the KOL flag and priority,
-    and a figure the re-crawl left out is taken from the stored copy."""
-
-    def process_item(self, m: NormalMention, spider: Spider | None = None) -> NormalMention:
-        brand = self.ctx.config.brand(m.brand)  # type: ignore[arg-type]
-        st = m.stored
-
-        def known(value: Any, field: str, default: Any) -> Any:
-            if value is not None:
-                return value
-            return getattr(st, field) if st is not None else default
-
-        try:
-            m.score = self.ctx.scorer.score(
-                m.text,
-                brand=brand,
-                followers=known(m.author_followers, "author_followers", None),
-                verified=known(m.author_verified, "author_verified", None),
-                author_id=known(m.author_id, "author_id", None),
-                author_name=known(m.author_name, "author_name", None),
-                reposts=known(m.reposts, "reposts", 0),
-                comments=known(m.comments, "comments", 0),
-                likes=known(m.likes, "likes", 0),
-            )
-        except Exception as exc:  # e.g. a sentiment model file that cannot be read: counted, the crawl goes on
-            log.error("scoring %s/%s failed: %s: %s", m.source_id, m.external_id, exc.__class__.__name__, exc)
-            raise self.drop("score_failed", exc.__class__.__name__) from None
-        return m
-
-
-class StorePipeline(_Stage):
-    """Insert or update the mention and its engagement snapshot."""
-
-    def process_item(self, m: NormalMention, spider: Spider | None = None) -> NormalMention:
-        try:
-            with session_scope(self.ctx.session_factory) as s:
-                outcome, mention_id = save_mention(s, m)
+                m.stored, m.existing_id = found, found.existing_id if found else None
+                failed = self._score(m)
+                if failed is not None:
+                    return failed
+                outcome, m.existing_id = save_mention(s, m)
         except Exception as exc:  # a database fault must not kill the crawl; it is counted
             log.error("storing %s/%s failed: %s", m.source_id, m.external_id, exc.__class__.__name__)
-            raise self.drop("store_failed", exc.__class__.__name__) from None
-        self.stats.inc_value(f"repmon/{outcome}")
-        if outcome == "new" and m.score and m.score.negative:
-            self.stats.inc_value(f"repmon/negative/{m.brand}")
-        m.existing_id = mention_id
-        return m
+            return Outcome("dropped", "store_failed", exc.__class__.__name__)
+        return Outcome(outcome)
+
+    def _score(self, m: NormalMention) -> Outcome | None:
+        try:
+            score_mention(self.ctx, m)
+        except Exception as exc:  # e.g. a sentiment model file that cannot be read: counted, the crawl goes on
+            log.error("scoring %s/%s failed: %s: %s", m.source_id, m.external_id, exc.__class__.__name__, exc)
+            return Outcome("dropped", "score_failed", exc.__class__.__name__)
+        return None
+
+
+_STAGES: "WeakKeyDictionary[Crawler, BatchStorePipeline]" = WeakKeyDictionary()
+
+
+def after_commit(crawler: Crawler, callback: Callable[[], None]) -> None:
+    """Call ``callback`` once every mention handed to ``crawler``'s store stage so far is
+    stored (committed, or dropped and counted): at once when none is waiting.
+
+    A distributed round counts a page as done only then (crawlers.distributed), so a
+    worker killed with a batch uncommitted leaves its round open and the next round
+    reads those pages again.
+    """
+    stage = _STAGES.get(crawler)
+    if stage is None or not stage.pending:
+        callback()
+    else:
+        stage.after_flush.append(callback)
 
 
 PIPELINES = {
     "crawlers.pipelines.NormalisePipeline": 100,
     "crawlers.pipelines.BrandMatchPipeline": 200,
-    "crawlers.pipelines.DedupePipeline": 300,
-    "crawlers.pipelines.ScorePipeline": 400,
-    "crawlers.pipelines.StorePipeline": 500,
+    "crawlers.pipelines.BatchStorePipeline": 300,
 }

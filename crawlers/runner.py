@@ -141,6 +141,19 @@ def _mp_context() -> mp.context.BaseContext:
     return _CONTEXT
 
 
+def start_fork_server() -> None:
+    """Start the crawl fork server now and wait until it has preloaded Scrapy and the
+    sentiment models, so the first crawl does not pay for that (seconds of imports)."""
+    ctx = _mp_context()
+    proc = ctx.Process(target=_nothing, daemon=True)
+    proc.start()
+    proc.join()
+
+
+def _nothing() -> None:
+    """A child that does nothing: forking it proves the fork server is ready."""
+
+
 def crawl(
     config: Config, sources: list[SourceBase], now: datetime | None = None, timeout: float | None = None,
     progress: bool = False, stop: threading.Event | None = None, stop_grace: float = 60.0,

@@ -20,6 +20,8 @@ def build_settings(ctx: IngestContext, source: SourceBase, progress: bool = Fals
     return {
         SETTINGS_KEY: ctx,
         "REPMON_PROGRESS": progress,
+        "REPMON_BATCH_ITEMS": crawl.batch_size,
+        "REPMON_BATCH_SECONDS": crawl.batch_wait.total_seconds(),
         "ITEM_PIPELINES": PIPELINES,
         "EXTENSIONS": {
             "crawlers.extensions.SourceRunRecorder": 100,
@@ -44,4 +46,8 @@ def build_settings(ctx: IngestContext, source: SourceBase, progress: bool = Fals
         "LOG_ENABLED": True,
         "LOG_LEVEL": "WARNING",
         "STATS_DUMP": False,
+        # Scrapy reads the source of a spider's callback on every response to warn about
+        # `return value` in generators (its cache is keyed weakly by the bound method, a
+        # new object per request): ~9 ms a page. The spiders' tests cover what it warns of.
+        "WARN_ON_GENERATOR_RETURN_VALUE": False,
     }

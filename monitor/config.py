@@ -176,6 +176,9 @@ class CrawlConfig(StrictModel):
     download_delay: Duration = timedelta(seconds=1)
     autothrottle: bool = True
     retry_times: int = Field(default=2, ge=0, le=10)
+    batch_size: int = Field(default=500, ge=1, le=10_000, description="mentions stored per transaction, at most")
+    batch_wait: Duration = Field(default=timedelta(seconds=1),
+                                 description="the longest a crawled mention waits for its batch to be stored")
 
 
 class CheckpointConfig(StrictModel):

@@ -39,9 +39,16 @@ class Score:
     polarity: str = "neutral"
 
 
-@lru_cache(maxsize=4)
 def load_sentiment(zh_model: str | None = None, en_model: str | None = None) -> SentimentScorer:
     """The sentiment models (bundled, or trained by ``repmon train-sentiment``), loaded once."""
+    # One cache key however it is called: the crawl fork server warms ``load_sentiment(None)``
+    # and a Scorer asks for ``load_sentiment(None, None)``; lru_cache keys the two apart, and
+    # every crawl child loaded the models again (about 1.5 s).
+    return _load_sentiment(zh_model, en_model)
+
+
+@lru_cache(maxsize=4)
+def _load_sentiment(zh_model: str | None, en_model: str | None) -> SentimentScorer:
     for key, path in (("scoring.model", zh_model), ("scoring.model_en", en_model)):
         problem = model_file_problem(path) if path else None
         if problem:

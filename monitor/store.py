@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
@@ -44,12 +46,13 @@ def save_mention(session: Session, m: NormalMention) -> tuple[str, int]:
 
     A re-crawl updates the counts and author figures it gives (a count left out, None,
     keeps the stored one) and adds an engagement snapshot of the merged counts when
-    they moved. Counts seen at an older ``fetched_at`` than the stored ones (a
-    replayed file, a slow worker) do not overwrite newer ones. If another process
-    inserted the same post in between, the insert turns into an update.
+    they moved (:func:`merge_recrawl`). Counts seen at an older ``fetched_at`` than the
+    stored ones (a replayed file, a slow worker) do not overwrite newer ones. If another
+    process inserted the same post in between, the insert turns into an update; if
+    retention deleted the stored row in between, the update turns into an insert.
     """
     if m.existing_id is None:
-        row = _new_row(m)
+        row = Mention(**new_values(m))
         try:
             with session.begin_nested():
                 session.add(row)
@@ -64,35 +67,30 @@ def save_mention(session: Session, m: NormalMention) -> tuple[str, int]:
     return _update(session, m)
 
 
-def _new_row(m: NormalMention) -> Mention:
+def new_values(m: NormalMention) -> dict[str, Any]:
+    """The columns of a mention stored for the first time (counts not given are 0)."""
     s = m.score
     assert s is not None and m.brand is not None, "score and brand are set before storing"
-    row = Mention(
-        source_id=m.source_id,
-        external_id=m.external_id,
-        url=m.url,
-        text=m.text,
-        author_id=m.author_id,
-        author_name=m.author_name,
-        author_followers=m.author_followers,
-        author_verified=m.author_verified,
-        author_verified_type=m.author_verified_type,
-        published_at=m.published_at,
-        fetched_at=m.fetched_at,
-        first_seen_at=m.fetched_at,
-        reposts=m.reposts or 0,
-        comments=m.comments or 0,
-        likes=m.likes or 0,
-        brand=m.brand,
-    )
-    set_score(row, s, m.language)
-    return row
+    return {
+        "source_id": m.source_id, "external_id": m.external_id, "url": m.url, "text": m.text,
+        "author_id": m.author_id, "author_name": m.author_name, "author_followers": m.author_followers,
+        "author_verified": m.author_verified, "author_verified_type": m.author_verified_type,
+        "published_at": m.published_at, "fetched_at": m.fetched_at, "first_seen_at": m.fetched_at,
+        "reposts": m.reposts or 0, "comments": m.comments or 0, "likes": m.likes or 0, "brand": m.brand,
+        **score_values(s, m.language),
+    }
+
+
+def score_values(s: "Score", language: str | None = None) -> dict[str, Any]:
+    """The columns a score fills (``language``: the source's, kept when it gave one)."""
+    return {"sentiment": s.sentiment, "polarity": s.polarity, "negative": s.negative, "category": s.category,
+            "kol": s.kol, "priority": s.priority, "language": language or s.language}
 
 
 def set_score(row: Mention, s: "Score", language: str | None = None) -> None:
     """Write a score onto a stored mention (``language``: the source's, kept when it gave one)."""
-    row.sentiment, row.polarity, row.negative, row.category = s.sentiment, s.polarity, s.negative, s.category
-    row.kol, row.priority, row.language = s.kol, s.priority, language or s.language
+    for column, value in score_values(s, language).items():
+        setattr(row, column, value)
 
 
 def _snapshot(mention_id: int, taken_at: datetime, counts: tuple[int, int, int]) -> EngagementSnapshot:
@@ -100,36 +98,60 @@ def _snapshot(mention_id: int, taken_at: datetime, counts: tuple[int, int, int])
     return EngagementSnapshot(mention_id=mention_id, taken_at=taken_at, reposts=reposts, comments=comments, likes=likes)
 
 
+COUNTS = ("reposts", "comments", "likes")
+# What merge_recrawl reads of the stored row.
+MERGE_READS = ("fetched_at", *COUNTS, "text", "negative", "brand")
+
+
+@dataclass
+class Recrawl:
+    """What a re-crawl does to the stored row (see :func:`merge_recrawl`)."""
+
+    outcome: str  # "updated" or "unchanged"
+    changes: dict[str, Any]  # columns to write; empty when the stored figures are newer
+    snapshot: tuple[int, int, int] | None  # the merged counts, when they moved
+
+
+def merge_recrawl(stored: Mapping[str, Any], m: NormalMention) -> Recrawl:
+    """The one rule for a re-crawled post, for the single and the batch store alike.
+
+    ``stored`` holds at least :data:`MERGE_READS` of the stored row. Counts seen at an
+    older ``fetched_at`` change nothing; a count or author figure left out (None) keeps
+    the stored one; the merged counts are snapshotted when they moved. The outcome is
+    "updated" when the counts, the text or the negative flag changed.
+    """
+    if m.fetched_at < stored["fetched_at"]:
+        return Recrawl("unchanged", {}, None)
+    before = tuple(stored[k] for k in COUNTS)
+    merged = tuple(old if new is None else new for old, new in zip(before, (m.reposts, m.comments, m.likes)))
+    changes: dict[str, Any] = {"fetched_at": m.fetched_at, **dict(zip(COUNTS, merged))}
+    if m.url:
+        changes["url"] = m.url
+    for column in ("author_followers", "author_verified", "author_verified_type"):
+        if getattr(m, column) is not None:
+            changes[column] = getattr(m, column)
+    if m.author_name:
+        changes["author_name"] = m.author_name
+    moved = merged != before
+    changed = moved
+    if m.score is not None:
+        changed = changed or stored["text"] != m.text or stored["negative"] != m.score.negative
+        changes.update(text=m.text, brand=m.brand or stored["brand"], **score_values(m.score, m.language))
+    return Recrawl("updated" if changed else "unchanged", changes, merged if moved else None)  # type: ignore[arg-type]
+
+
 def _update(session: Session, m: NormalMention) -> tuple[str, int]:
     row = session.get(Mention, m.existing_id, with_for_update=session.bind.dialect.name != "sqlite")
-    assert row is not None
-    if m.fetched_at < row.fetched_at:
-        return "unchanged", row.id
-    before = (row.reposts, row.comments, row.likes)
-    merged = tuple(old if new is None else new for old, new in zip(before, (m.reposts, m.comments, m.likes)))
-    counts_moved = merged != before
-    row.fetched_at = m.fetched_at
-    row.reposts, row.comments, row.likes = merged
-    if m.url:
-        row.url = m.url
-    if m.author_followers is not None:
-        row.author_followers = m.author_followers
-    if m.author_verified is not None:
-        row.author_verified = m.author_verified
-    if m.author_verified_type is not None:
-        row.author_verified_type = m.author_verified_type
-    if m.author_name:
-        row.author_name = m.author_name
-    changed = counts_moved
-    if m.score is not None:
-        s = m.score
-        changed = changed or row.text != m.text or row.negative != s.negative
-        row.text = m.text
-        set_score(row, s, m.language)
-        row.brand = m.brand or row.brand
-    if counts_moved:
-        session.add(_snapshot(row.id, m.fetched_at, merged))
-    return ("updated" if changed else "unchanged"), row.id
+    if row is None:
+        # Retention deleted the stored copy since it was looked up: the post is stored anew.
+        m.existing_id = None
+        return save_mention(session, m)
+    r = merge_recrawl({k: getattr(row, k) for k in MERGE_READS}, m)
+    for column, value in r.changes.items():
+        setattr(row, column, value)
+    if r.snapshot is not None:
+        session.add(_snapshot(row.id, m.fetched_at, r.snapshot))
+    return r.outcome, row.id
 
 
 def mentions_query(

@@ -61,6 +61,34 @@ def test_kill_9_during_a_crawl_then_restart_loses_nothing_and_stores_nothing_twi
         pager.close()
 
 
+def test_kill_9_with_a_batch_uncommitted_loses_just_that_batch_and_the_next_run_reads_it_again(tmp_path, db_url):
+    pager = SlowPager(pause=30)
+    try:
+        path = tmp_path / "config.yaml"
+        # A batch window far longer than the test: page 1's mentions wait, uncommitted.
+        path.write_text(f"database: {{url: '{db_url}'}}\n"
+                        "brands:\n  - {id: s, name: 手镯之家, keywords: {any: [手镯之家]}}\n"
+                        f"sources:\n  - {{id: wb, kind: weibo, keywords: [手镯之家], base_url: '{pager.url}', max_pages: 3}}\n"
+                        "crawl: {download_delay: 0s, autothrottle: false, retry_times: 0, batch_wait: 10m}\n")
+        from monitor.config import load_config
+
+        cfg = load_config(path)
+        proc = spawn(["crawl", "wb", "--config", str(path)])
+        assert pager.page_2_asked.wait(60)  # page 1 is parsed and in the batch; page 2 hangs
+        time.sleep(0.5)  # the page's items pass the first pipeline stages
+        kill_group(proc)
+        assert stored(cfg) == []  # the batch was never committed
+        pager.release.set()
+        again = subprocess.run([str(REPMON), "crawl", "wb", "--config", str(path)], capture_output=True, text=True, timeout=60)
+        assert again.returncode == 0, again.stdout + again.stderr
+        # The killed run was unclean, so this one paged to full depth and read page 1 again.
+        ids = stored(cfg)
+        assert sorted(ids) == sorted({str(p * 100 + i) for p in (1, 2) for i in range(10)})
+        assert len(ids) == len(set(ids)) == 20
+    finally:
+        pager.close()
+
+
 class SlowSlack:
     """A Slack-like API that records every chat.postMessage and can stall one."""
 

@@ -390,8 +390,14 @@ class MediaCrawlerSpider(MentionSpider):
         return self.crawl_state.load()
 
     def save_state(self, spider: Any, reason: str) -> None:
-        """Commit what this run read, only when it finished: a run that dies is read again."""
+        """Commit what this run read, only when it finished and its mentions were all
+        stored (the last batch is committed before this signal): a run that dies, or
+        whose mentions could not be stored, is read again."""
         if reason != "finished" or not self.new_state:
+            return
+        if self.crawler.stats.get_value("repmon/ingest_errors", 0):
+            self.logger.warning("source %s: some mentions could not be scored or stored; the files are read again next run",
+                                self.source_id)
             return
         self.crawl_state.save(self.new_state)
 

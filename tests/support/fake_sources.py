@@ -71,11 +71,14 @@ class SlowPager:
     def __init__(self, pause: float):
         self.pause = pause
         self.release = threading.Event()
+        self.page_2_asked = threading.Event()  # the crawl has parsed page 1 and asks for page 2
         outer = self
 
         class Handler(QuietHandler):
             def do_GET(self):
                 page = int(self.path.rsplit("page=", 1)[-1]) if "page=" in self.path else 1
+                if page == 2:
+                    outer.page_2_asked.set()
                 if page == 2 and not outer.release.is_set():
                     outer.release.wait(outer.pause)
                 cards = [{"card_type": 9, "mblog": {"id": str(page * 100 + i), "text": f"手镯之家 第{page}页 {i}", "created_at": "刚刚",
