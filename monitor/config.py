@@ -93,6 +93,25 @@ class BrandConfig(StrictModel):
     kol: KolRule = Field(default_factory=KolRule)
 
 
+# SQLAlchemy's URL grammar, as far as validation needs it (scheme and port): importing
+# SQLAlchemy only to check the config cost every command 0.2 s, also those that never
+# open the database (repmon score). tests/test_config.py checks it agrees with make_url.
+_DB_URL = re.compile(
+    r"^(?P<scheme>[\w+]+)://(?:(?:[^:/]*)(?::.*)?@)?(?:\[[^/]*\]|[^/:]*)?(?::(?P<port>[^/]*))?(?:/.*)?$", re.S)
+
+
+def database_backend(url: str) -> str | None:
+    """The backend a database URL names ("sqlite", "postgresql", ...), or None when it is
+    not a URL SQLAlchemy would accept."""
+    match = _DB_URL.match(url)
+    if match is None:
+        return None
+    port = match.group("port")
+    if port and not port.isdigit():
+        return None
+    return match.group("scheme").split("+")[0]
+
+
 class DatabaseConfig(StrictModel):
     """Where mentions, incidents and the outbox live."""
 
@@ -102,16 +121,12 @@ class DatabaseConfig(StrictModel):
     @field_validator("url")
     @classmethod
     def _sqlite_or_postgresql(cls, value: str) -> str:
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
-
         # The value is never quoted back: it may hold a password.
-        try:
-            backend = make_url(value).get_backend_name()
-        except (ArgumentError, ValueError):
+        backend = database_backend(value)
+        if backend is None:
             raise ValueError(
                 "not a database URL (e.g. sqlite:///data/repmon.db or postgresql+psycopg://user:${PGPASSWORD}@host/db)"
-            ) from None
+            )
         if backend not in ("sqlite", "postgresql"):
             raise ValueError("must be a sqlite:// or postgresql:// URL")
         return value

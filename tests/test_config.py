@@ -259,3 +259,21 @@ def test_severity_weights_must_name_a_category_and_lie_between_0_and_1():
     ]
     custom = GOOD + "scoring:\n  categories: {fit: [圈口]}\n  severity: {fit: 0.9, other: 0.1}\n"
     assert parse_config(custom, env={}).scoring.severity == {"fit": 0.9, "other": 0.1}
+
+
+@pytest.mark.parametrize("url", [
+    "sqlite:///data/repmon.db", "sqlite://", "sqlite:////abs/path.db", "postgresql+psycopg://u:p@h:5432/db",
+    "postgresql://u:p%40x@[::1]:5432/db", "postgresql://h/db", "mysql://u@h/db", "notaurl", "postgresql://h:port/db",
+    "://h/db", "postgresql+psycopg://u:pa:ss@h/db", "sqlite:///C:\\data\\r.db", "oracle+cx://u:p@h:1521",
+])
+def test_the_database_url_check_agrees_with_sqlalchemy_on_what_is_a_url_and_its_backend(url):
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from monitor.config import database_backend
+
+    try:
+        expected = make_url(url).get_backend_name()
+    except (ArgumentError, ValueError):
+        expected = None
+    assert database_backend(url) == expected

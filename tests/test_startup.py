@@ -92,6 +92,14 @@ def test_scoring_chinese_and_english_loads_snownlps_classifier_at_most_never_its
         assert "pkg_resources" not in loaded  # jieba imports it only to open its own files
 
 
+def test_repmon_score_never_loads_the_database_layer(config_at_head: Path, tmp_path: Path):
+    code = cli(["score", "--config", str(config_at_head)]).replace(
+        "from monitor.cli import main", "import io\n        sys.stdin = io.StringIO('手镯之家不错\\n')\n        from monitor.cli import main")
+    loaded = loaded_after(code, {"REPMON_CACHE_DIR": str(tmp_path / "cache")})
+    assert "jieba" in loaded  # it did score
+    assert [m for m in loaded if m in ("sqlalchemy", "alembic", *CRAWLING)] == []
+
+
 def test_the_service_module_loads_no_crawler_and_no_scorer():
     loaded = loaded_after("import monitor.service")
     assert [m for m in loaded if m in (*CRAWLING, *SCORING, *TRAINING)] == []
