@@ -10,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from scrapy.utils.test import get_crawler
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, select, text
+from sqlalchemy.exc import OperationalError
 
 from crawlers.context import SETTINGS_KEY, IngestContext
 from crawlers.pipelines import BatchStorePipeline, after_commit, score_mention
@@ -165,21 +166,35 @@ def test_a_recrawled_post_deleted_by_retention_before_its_update_is_stored_anew(
     assert outcome == "new" and stored(factory) == {"p1": 5}
 
 
-def test_a_batch_whose_stored_row_vanished_before_its_update_fails_whole_so_the_stage_stores_one_by_one(stage, db_url):
-    if not db_url.startswith("sqlite"):
-        pytest.skip("on PostgreSQL the lookup locks the rows, so retention waits for the batch")
+def test_retention_deleting_a_row_of_a_batch_waits_for_it_on_postgresql_and_fails_it_whole_on_sqlite(stage, db_url):
     make, factory = stage
     run(make(), [post("gone"), post("kept")])
+
+    def recrawl(batch: MentionBatch) -> None:
+        for ext in ("gone", "kept"):
+            m = post(ext, reposts=9, at=T0 + timedelta(hours=1))
+            m.score = _score(make(), m)
+            batch.add(m)
+        batch.write()
+
+    if not db_url.startswith("sqlite"):
+        # The lookup locks the batch's rows: retention in another connection waits for the
+        # batch (here it gives up after 200 ms), so the update never misses its row.
+        with session_scope(factory) as s:
+            batch = MentionBatch(s, [("weibo", "gone"), ("weibo", "kept")])
+            with pytest.raises(OperationalError, match="lock"):
+                with session_scope(factory) as other:
+                    other.execute(text("SET LOCAL lock_timeout = '200ms'"))
+                    other.execute(delete(Mention).where(Mention.external_id == "gone"))
+            recrawl(batch)
+        assert stored(factory) == {"gone": 9, "kept": 9}
+        return
     with pytest.raises(StaleBatch):
         with session_scope(factory) as s:
             batch = MentionBatch(s, [("weibo", "gone"), ("weibo", "kept")])
             with session_scope(factory) as other:  # retention, in another connection
                 other.execute(delete(Mention).where(Mention.external_id == "gone"))
-            for ext in ("gone", "kept"):
-                m = post(ext, reposts=9, at=T0 + timedelta(hours=1))
-                m.score = _score(make(), m)
-                batch.add(m)
-            batch.write()
+            recrawl(batch)
     # Nothing of the batch was written: the stage's one-by-one fallback starts clean.
     assert stored(factory) == {"kept": 1}
 
