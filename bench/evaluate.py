@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -39,10 +38,11 @@ ROOT = Path(__file__).resolve().parents[1]
 CODE = os.environ.get("REPMON_BENCH_CODE") or str(ROOT)
 sys.path.insert(0, CODE)
 
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from monitor.db import make_engine  # noqa: E402
 from monitor.models import Mention  # noqa: E402
+from tests.support.pg import fresh_schema  # noqa: E402
 
 NOW = datetime(2026, 3, 31, 12, 0, tzinfo=timezone.utc)
 CATS = ["product_quality", "logistics", "after_sales", "price", "website", "order_error", "other"]
@@ -136,22 +136,6 @@ def child(code: str, url: str, cycles: int) -> dict:
 # ---------------------------------------------------------------------------- the parent
 
 
-def pg_schema_url(base: str) -> tuple[str, str]:
-    schema = f"repmon_evalbench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    return schema, f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-
-
-def drop_schema(base: str, schema: str) -> None:
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    admin.dispose()
-
-
 def measure(name: str, url: str, args, codes: list[tuple[str, str]], results: list[dict]) -> None:
     from monitor.migrate import upgrade
 
@@ -200,11 +184,8 @@ def main() -> None:
         if args.only in (None, "sqlite"):
             measure("SQLite", f"sqlite:///{folder / 'eval.db'}", args, codes, results)
         if args.only in (None, "postgres"):
-            schema, url = pg_schema_url(args.pg)
-            try:
+            with fresh_schema(args.pg, "repmon_evalbench_") as url:
                 measure("PostgreSQL", url, args, codes, results)
-            finally:
-                drop_schema(args.pg, schema)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print("\nsummary (median over the timings; ms):")

@@ -22,21 +22,19 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from crawlers.runner import crawl  # noqa: E402
 from monitor.config import parse_config  # noqa: E402
 from monitor.db import session_scope  # noqa: E402
 from monitor.migrate import open_database  # noqa: E402
 from monitor.models import Mention  # noqa: E402
+from tests.support.pg import fresh_schema  # noqa: E402
 
 PG_URL = os.environ.get("REPMON_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 NOW = datetime(2026, 3, 10, 5, 0, tzinfo=timezone.utc)
@@ -72,22 +70,6 @@ def write_jsonl(path: Path, rows: int, seed: int = 16) -> tuple[int, int]:
                 "author": {"id": f"u{n % 5000}", "name": f"用户{n % 5000}", "followers": n * 7 % 200_000},
             }, ensure_ascii=False) + "\n")
     return posts, recrawls
-
-
-@contextmanager
-def pg_schema(base_url: str) -> Iterator[str]:
-    """A URL to a fresh schema on the PostgreSQL server; dropped afterwards."""
-    schema = "bench_ingest_" + uuid.uuid4().hex[:8]
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base_url else "?"
-    try:
-        yield f"{base_url}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _progress(factory, total: int, stop: threading.Event, started: float) -> None:
@@ -145,7 +127,7 @@ def main() -> None:
         results["SQLite"] = run(f"sqlite:///{folder / 'bench.db'}", data, folder, posts)
     if not args.skip_pg:
         print("  PostgreSQL (one worker) ...", file=sys.stderr)
-        with pg_schema(args.pg_url) as url:
+        with fresh_schema(args.pg_url, "bench_ingest_") as url:
             results["PostgreSQL"] = run(url, data, folder, posts)
     print(f"{'database':<12}{'seconds':>9}{'mentions/s':>12}{'new':>9}{'updated':>9}{'unchanged':>11}{'dropped':>9}")
     for name, r in results.items():

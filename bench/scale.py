@@ -53,7 +53,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import case, create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import case, func, insert, select, text  # noqa: E402
 
 from crawlers.distributed import redis_client, seed_round  # noqa: E402
 from monitor.clock import FixedClock  # noqa: E402
@@ -63,6 +63,7 @@ from monitor.db import make_engine, session_factory, session_scope  # noqa: E402
 from monitor.digest import send_digests  # noqa: E402
 from monitor.migrate import upgrade  # noqa: E402
 from monitor.models import EngagementSnapshot, Mention  # noqa: E402
+from tests.support.pg import fresh_schema  # noqa: E402
 
 BIN = Path(sys.executable).with_name("repmon")
 PER_PAGE = 50
@@ -339,18 +340,10 @@ def measure_db(target: Target, sizes: list[int], n_ingest: int, repeat: int, sum
 @contextmanager
 def pg_schema(url: str) -> Iterator[str]:
     """A schema of its own for this run (a URL using it), dropped afterwards whatever happens."""
-    schema = f"repmon_scale_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE SCHEMA "{schema}"'))
-    progress(f"  PostgreSQL schema {schema}")
-    try:
-        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
-        progress(f"  dropped schema {schema}")
+    progress("  PostgreSQL: a schema of its own for this run")
+    with fresh_schema(url, "repmon_scale_") as schema_url:
+        yield schema_url
+    progress("  dropped the run's schema")
 
 
 def drop_redis_keys(redis_url: str, prefix: str) -> None:

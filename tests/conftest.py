@@ -12,7 +12,6 @@ import os
 import shutil
 import socket
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -20,6 +19,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.support.factories import BRAND_YAML, make_config
+from tests.support.pg import fresh_schema
 
 # repmon's cache folder (jieba's dictionary, the models' weights) for this test session:
 # built once by the first test that scores, then reused by every repmon process the tests
@@ -57,19 +57,8 @@ def pg_url() -> Iterator[str]:
     """A URL to a fresh, empty schema on the real PostgreSQL server; dropped afterwards."""
     if not _reachable(PG_URL, 5432):
         service_unavailable(f"PostgreSQL at {PG_URL}")
-    from sqlalchemy import create_engine, text
-
-    schema = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema(PG_URL) as url:
+        yield url
 
 
 # Every test that touches the product's database runs once on SQLite and once on the
