@@ -35,15 +35,29 @@ def stored(cfg) -> list[str]:
     return ids
 
 
+def slow_weibo_source(path, db_url: str, pager: SlowPager, crawl: str = "") -> None:
+    """Write a config crawling ``pager`` as a weibo source (3 pages at most) to ``path``."""
+    path.write_text(f"database: {{url: '{db_url}'}}\n"
+                    "brands:\n  - {id: s, name: 手镯之家, keywords: {any: [手镯之家]}}\n"
+                    f"sources:\n  - {{id: wb, kind: weibo, keywords: [手镯之家], base_url: '{pager.url}', max_pages: 3}}\n"
+                    f"crawl: {{download_delay: 0s, autothrottle: false, retry_times: 0{crawl}}}\n")
+
+
+def assert_the_next_crawl_stores_both_pages_once(pager: SlowPager, path, cfg) -> None:
+    """Let the pager answer page 2 and crawl again: pages 1 and 2 are stored, each post once."""
+    pager.release.set()
+    again = subprocess.run([str(REPMON), "crawl", "wb", "--config", str(path)], capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0, again.stdout + again.stderr
+    ids = stored(cfg)
+    assert sorted(ids) == sorted({str(p * 100 + i) for p in (1, 2) for i in range(10)})
+    assert len(ids) == len(set(ids)) == 20
+
+
 def test_kill_9_during_a_crawl_then_restart_loses_nothing_and_stores_nothing_twice(tmp_path, config_factory, db_url):
     pager = SlowPager(pause=30)
     try:
-        cfg_text = (f"database: {{url: '{db_url}'}}\n"
-                    "brands:\n  - {id: s, name: 手镯之家, keywords: {any: [手镯之家]}}\n"
-                    f"sources:\n  - {{id: wb, kind: weibo, keywords: [手镯之家], base_url: '{pager.url}', max_pages: 3}}\n"
-                    "crawl: {download_delay: 0s, autothrottle: false, retry_times: 0}\n")
         path = tmp_path / "config.yaml"
-        path.write_text(cfg_text)
+        slow_weibo_source(path, db_url, pager)
         proc = spawn(["crawl", "wb", "--config", str(path)])
         from monitor.config import load_config
 
@@ -51,12 +65,7 @@ def test_kill_9_during_a_crawl_then_restart_loses_nothing_and_stores_nothing_twi
         wait_for(lambda: len(stored(cfg)) >= 10, 60)  # a loaded machine can take long to start Scrapy
         assert len(stored(cfg)) == 10  # page 1 is in; page 2 is hanging
         kill_group(proc)  # the CLI and its crawl child
-        pager.release.set()
-        again = subprocess.run([str(REPMON), "crawl", "wb", "--config", str(path)], capture_output=True, text=True, timeout=60)
-        assert again.returncode == 0, again.stdout + again.stderr
-        ids = stored(cfg)
-        assert sorted(ids) == sorted({str(p * 100 + i) for p in (1, 2) for i in range(10)})
-        assert len(ids) == len(set(ids)) == 20
+        assert_the_next_crawl_stores_both_pages_once(pager, path, cfg)
     finally:
         pager.close()
 
@@ -66,10 +75,7 @@ def test_kill_9_with_a_batch_uncommitted_loses_just_that_batch_and_the_next_run_
     try:
         path = tmp_path / "config.yaml"
         # A batch window far longer than the test: page 1's mentions wait, uncommitted.
-        path.write_text(f"database: {{url: '{db_url}'}}\n"
-                        "brands:\n  - {id: s, name: 手镯之家, keywords: {any: [手镯之家]}}\n"
-                        f"sources:\n  - {{id: wb, kind: weibo, keywords: [手镯之家], base_url: '{pager.url}', max_pages: 3}}\n"
-                        "crawl: {download_delay: 0s, autothrottle: false, retry_times: 0, batch_wait: 10m}\n")
+        slow_weibo_source(path, db_url, pager, ", batch_wait: 10m")
         from monitor.config import load_config
 
         cfg = load_config(path)
@@ -78,13 +84,8 @@ def test_kill_9_with_a_batch_uncommitted_loses_just_that_batch_and_the_next_run_
         time.sleep(0.5)  # the page's items pass the first pipeline stages
         kill_group(proc)
         assert stored(cfg) == []  # the batch was never committed
-        pager.release.set()
-        again = subprocess.run([str(REPMON), "crawl", "wb", "--config", str(path)], capture_output=True, text=True, timeout=60)
-        assert again.returncode == 0, again.stdout + again.stderr
-        # The killed run was unclean, so this one paged to full depth and read page 1 again.
-        ids = stored(cfg)
-        assert sorted(ids) == sorted({str(p * 100 + i) for p in (1, 2) for i in range(10)})
-        assert len(ids) == len(set(ids)) == 20
+        # The killed run was unclean, so the next one pages to full depth and reads page 1 again.
+        assert_the_next_crawl_stores_both_pages_once(pager, path, cfg)
     finally:
         pager.close()
 
