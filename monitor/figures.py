@@ -11,18 +11,17 @@
   listed as a KOL mention *to watch*: a red incident and a crisis team for a misread post
   would cost more than a look at a listed one.
 
-``figures_for`` and ``figures_by_cause`` define the figures over every mention of a window.
 The evaluator does not load the window: the database returns each cause's totals and only
 the rows the figures can name (``monitor.window_figures``), and ``figures_from`` assembles
-them with the same rules; tests/test_window_figures.py holds the two to the same result.
+them. tests/test_window_figures.py holds the result to the figures computed from every
+mention of the window (``tests/support/window_reference.py``, the definition).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 OTHER = "other"
 
@@ -156,55 +155,10 @@ def figures_from(brand: str, cause: str, totals: Totals, candidates: Iterable[Me
     )
 
 
-def figures_for(brand: str, cause: str, mentions: Iterable[MentionFacts], top_n: int = 5,
-                kol_confident_below: float = 0.25) -> Figures:
-    """Figures of the negative mentions among ``mentions`` (already limited to the window)."""
-    neg = [m for m in mentions if m.negative]
-    if not neg:
-        return Figures(brand, cause)
-    totals = Totals(len(neg), sum(m.reposts for m in neg), max(m.published_at for m in neg))
-    return figures_from(brand, cause, totals, neg, top_n, kol_confident_below)
-
-
-def in_window(mentions: Iterable[MentionFacts], now: datetime, window: timedelta) -> list[MentionFacts]:
-    """Mentions published in (now - window, now]."""
-    start = now - window
-    return [m for m in mentions if start < m.published_at <= now]
-
-
-def figures_by_cause(
-    brand: str, mentions: Iterable[MentionFacts], now: datetime, window: timedelta, top_n: int = 5,
-    kol_confident_below: float = 0.25,
-) -> dict[str, Figures]:
-    """Figures per cause (complaint category) for the negative mentions of one brand."""
-    groups: dict[str, list[MentionFacts]] = defaultdict(list)
-    for m in in_window(mentions, now, window):
-        if m.negative and m.brand == brand:
-            groups[m.cause].append(m)
-    return {cause: figures_for(brand, cause, ms, top_n, kol_confident_below) for cause, ms in groups.items()}
-
-
-def hourly_negative_volume(mentions: Sequence[MentionFacts], now: datetime, hours: int) -> tuple[list[int], int]:
-    """Negative volume in each of the last ``hours`` whole hours before ``now``, oldest
-    first, and the number of negative posts in the last of those hours."""
-    buckets = [0] * hours
-    last_hour_posts = 0
-    for m in mentions:
-        if not m.negative:
-            continue
-        age = now - m.published_at
-        if age.total_seconds() < 0:
-            continue
-        index = hours - 1 - int(age.total_seconds() // 3600)
-        if 0 <= index < hours:
-            buckets[index] += 1 + m.reposts
-            last_hour_posts += index == hours - 1
-    return buckets, last_hour_posts
-
-
 def hourly_from_ages(by_age: Mapping[int, tuple[int, int]], hours: int) -> tuple[list[int], int]:
-    """``hourly_negative_volume``'s result from the negative posts and their reposts per
-    whole hour of age (0: published in the last hour before now)."""
+    """The negative volume in each of the last ``hours`` whole hours, oldest first, and the
+    negative posts in the last of them, from the negative posts and their reposts per whole
+    hour of age (0: published in the last hour before now)."""
     buckets = [0] * hours
     for age, (posts, reposts) in by_age.items():
         if 0 <= age < hours:

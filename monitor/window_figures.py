@@ -7,8 +7,8 @@ Python cost about a second a cycle at that size. Here two queries per brand do i
 from the negative-window index alone (``ix_mentions_negative_window`` holds every column
 they need): one groups the window by cause for the totals, one ranks it (a single sort) so
 that only the ids of the rows the figures can name leave the database; those rows are then
-read by id, and ``monitor.figures.figures_from`` assembles them with the same rules as
-``figures_for`` over the whole window. The spike trigger's hourly volumes are one grouped
+read by id, and ``monitor.figures.figures_from`` assembles them (tests/test_window_figures.py
+holds the result to the figures computed from every mention of the window). The spike trigger's hourly volumes are one grouped
 query per brand over the baseline.
 
 A cause whose incident the team resolved counts only talk that is new since then
@@ -117,8 +117,7 @@ def window_figures(session: Session, brand: str, now: datetime, window: timedelt
 def hourly_volumes(session: Session, brand: str, causes: Collection[str], now: datetime, hours: int,
                    resolved_at: Mapping[str, datetime] | None = None) -> dict[str, tuple[list[int], int]]:
     """Per cause in ``causes``: the negative volume in each of the last ``hours`` whole hours
-    before ``now``, oldest first, and the negative posts in the last of them (what
-    ``monitor.figures.hourly_negative_volume`` computes from loaded mentions)."""
+    before ``now``, oldest first, and the negative posts in the last of them."""
     if not causes:
         return {}
     # An hour of age k holds (now - (k+1) h, now - k h]; the bounds are compared as stored,

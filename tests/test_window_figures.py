@@ -1,5 +1,5 @@
 """The evaluator's figures from the database equal the figures computed in Python from
-every mention of the window (``monitor.figures``, the definition), on random data made
+every mention of the window (``tests/support/window_reference.py``, the definition), on random data made
 to hit the edges: ties of rank and reposts, missing priorities and sentiments, KOL posts
 on both sides of the confidence cut, empty and missing categories, posts exactly on the
 window's and the hours' boundaries, late finds of old posts after a resolution."""
@@ -12,10 +12,11 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import delete, select
 
 from monitor.db import make_engine, session_factory, session_scope
-from monitor.figures import MentionFacts, figures_by_cause, hourly_negative_volume
+from monitor.figures import MentionFacts
 from monitor.migrate import upgrade
 from monitor.models import Mention
 from monitor.window_figures import FACT_COLUMNS, hourly_volumes, window_figures
+from tests.support.window_reference import figures_by_cause, hourly_negative_volume
 
 NOW = datetime(2026, 3, 31, 12, 0, tzinfo=timezone.utc)
 CATEGORIES = ["product_quality", "logistics", "other", "", None]
