@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from monitor import disk_cache
+
 CLASSES = ("negative", "neutral", "positive")
 NEG, NEU, POS = range(3)
 FORMAT = "repmon-linear-sentiment/1"
